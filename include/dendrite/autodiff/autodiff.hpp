@@ -1,0 +1,13 @@
+#pragma once
+// Everything of the autodiff layer.
+
+#include "dendrite/autodiff/cross_entropy.hpp"
+#include "dendrite/autodiff/dense.hpp"
+#include "dendrite/autodiff/fused.hpp"
+#include "dendrite/autodiff/gradcheck.hpp"
+#include "dendrite/autodiff/leaves.hpp"
+#include "dendrite/autodiff/matmul.hpp"
+#include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/autodiff/reductions.hpp"
+#include "dendrite/autodiff/tape.hpp"
+#include "dendrite/autodiff/var.hpp"

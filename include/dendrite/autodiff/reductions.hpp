@@ -1,0 +1,63 @@
+#pragma once
+// Sums and means of variables, over all elements or one axis.
+
+#include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/expr/reduce.hpp"
+
+namespace dendrite {
+
+/// Sum of all elements, as a scalar var. Backward broadcasts the upstream gradient.
+template <differentiable E>
+auto sum(const E& e) {
+    const auto x = as_var(e);
+    using T = typename decltype(x)::value_type;
+    tape& t = x.tape();
+    tensor<T> out = t.acquire_value<T>(shape{});
+    out.data()[0] = sum(x.value());
+    return record_op(t, "sum", out, x.requires_grad(),
+                     [x](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.item()); });
+}
+
+/// Sum along `axis`; the axis is removed unless keepdims.
+template <differentiable E>
+auto sum(const E& e, std::size_t axis, bool keepdims = false) {
+    const auto x = as_var(e);
+    using T = typename decltype(x)::value_type;
+    tape& t = x.tape();
+    const shape kept = x.shape().without(expr::check_axis(x.shape(), axis, "sum"), true);
+    tensor<T> out = t.acquire_value<T>(keepdims ? kept : x.shape().without(axis));
+    tensor<T> sums = sum(x.value(), axis, keepdims);
+    out.assign(sums);
+    return record_op(t, "sum", out, x.requires_grad(),
+                     [x, kept](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(kept)); });
+}
+
+/// Mean of all elements, as a scalar var.
+template <differentiable E>
+auto mean(const E& e) {
+    const auto x = as_var(e);
+    using T = typename decltype(x)::value_type;
+    tape& t = x.tape();
+    const T inv = T(1) / static_cast<T>(x.size());
+    tensor<T> out = t.acquire_value<T>(shape{});
+    out.data()[0] = sum(x.value()) * inv;
+    return record_op(t, "mean", out, x.requires_grad(),
+                     [x, inv](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.item() * inv); });
+}
+
+/// Mean along `axis`.
+template <differentiable E>
+auto mean(const E& e, std::size_t axis, bool keepdims = false) {
+    const auto x = as_var(e);
+    using T = typename decltype(x)::value_type;
+    tape& t = x.tape();
+    const shape kept = x.shape().without(expr::check_axis(x.shape(), axis, "mean"), true);
+    const T inv = T(1) / static_cast<T>(x.shape()[axis]);
+    tensor<T> out = t.acquire_value<T>(keepdims ? kept : x.shape().without(axis));
+    out.assign(mean(x.value(), axis, keepdims));
+    return record_op(t, "mean", out, x.requires_grad(), [x, kept, inv](tape& tp, const tensor<T>& g) {
+        accumulate_grad(tp, x, g.reshape(kept) * inv);
+    });
+}
+
+}  // namespace dendrite

@@ -1,0 +1,237 @@
+#pragma once
+// The reverse-mode tape: one node per fused kernel, walked backwards by backward().
+//
+// Type erasure happens here and only here: a node is a virtual `backward()` over statically typed
+// kernels. Nodes live in an arena and their values and gradients in pooled buffers, both kept
+// across clear(), so recording the same computation again allocates nothing.
+
+#include <cmath>
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dendrite/tensor/tensor.hpp"
+
+namespace dendrite {
+
+/// Thrown on misuse of the tape: backward on a freed graph, a non-scalar without a seed, mixing
+/// tapes, or (in anomaly mode) the first node producing a NaN or an infinity.
+class autodiff_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class tape;
+
+namespace detail {
+
+/// A recorded operation. Subclasses hold their inputs' nodes and a static kernel.
+class node_base {
+public:
+    virtual ~node_base() = default;
+    /// Propagates this node's gradient into its inputs' gradients.
+    virtual void backward(tape& t) = 0;
+    /// What the node computes, for error messages ("matmul", "fused(mul(x, sigmoid(...)))").
+    virtual std::string name() const = 0;
+    /// True when the value holds a NaN or an infinity (anomaly mode).
+    virtual bool non_finite() const = 0;
+
+    bool requires_grad = false;
+};
+
+/// A node with a value of element type T and, once backward reaches it, a gradient.
+template <class T>
+class typed_node : public node_base {
+public:
+    tensor<T> value;
+
+    /// The gradient buffer, zeroed when first touched in a backward pass.
+    tensor<T>& grad_accumulator(tape& t);
+    /// The gradient if backward has touched this node, else an empty tensor.
+    const tensor<T>& grad() const noexcept { return grad_; }
+    bool has_grad() const noexcept { return grad_ready_; }
+    /// Rebinds the gradient to caller-owned storage that accumulates across steps (parameters).
+    void bind_grad(const tensor<T>& g) {
+        grad_ = g;
+        grad_ready_ = true;
+        external_grad_ = true;
+    }
+    void reset_grad() noexcept {
+        if (!external_grad_) grad_ready_ = false;
+    }
+    bool non_finite() const override {
+        bool bad = false;
+        value.for_each_offset([&](std::ptrdiff_t off) { bad = bad || !std::isfinite(value.data()[off]); });
+        return bad;
+    }
+
+private:
+    tensor<T> grad_;
+    bool grad_ready_ = false;
+    bool external_grad_ = false;
+};
+
+/// A leaf: a variable or a constant; its backward has nothing further to do.
+template <class T>
+class leaf_node final : public typed_node<T> {
+public:
+    explicit leaf_node(std::string label) : label_(std::move(label)) {}
+    void backward(tape&) override {}
+    std::string name() const override { return label_; }
+
+private:
+    std::string label_;
+};
+
+}  // namespace detail
+
+/// Records operations on variables and differentiates them in reverse.
+///
+/// A tape is reused across training steps: `clear()` drops the recording but keeps the node arena
+/// and the value/gradient buffers, so a step that records the same graph again allocates nothing.
+/// Values handed out by a tape stay valid until the next clear(); clone() one to keep it.
+class tape {
+public:
+    tape() = default;
+    tape(const tape&) = delete;
+    tape& operator=(const tape&) = delete;
+    ~tape() { destroy_nodes(); }
+
+    /// Constructs a node in the arena and appends it to the recording.
+    template <class Node, class... Args>
+    Node& make(Args&&... args) {
+        void* p = arena_allocate(sizeof(Node), alignof(Node));
+        Node* n = ::new (p) Node(std::forward<Args>(args)...);
+        nodes_.push_back(n);
+        return *n;
+    }
+
+    /// A contiguous buffer of shape `s` for a node's value: the same pooled storage as at this
+    /// position of the previous recording when it is large enough and no longer shared.
+    template <class T>
+    tensor<T> acquire_value(const shape& s) {
+        return acquire<T>(value_pool_, value_cursor_, s);
+    }
+    template <class T>
+    tensor<T> acquire_grad(const shape& s) {
+        return acquire<T>(grad_pool_, grad_cursor_, s);
+    }
+
+    /// Runs the recorded nodes' backward in reverse order, starting from `root`, whose gradient
+    /// must already be seeded. Frees the graph unless `retain_graph`.
+    void run_backward(detail::node_base& root, bool retain_graph) {
+        if (freed_)
+            throw autodiff_error(
+                "backward: the graph was already freed by a previous backward(); record it again or pass "
+                "retain_graph = true");
+        std::size_t start = nodes_.size();
+        for (std::size_t i = 0; i < nodes_.size(); ++i)
+            if (nodes_[i] == &root) start = i + 1;
+        if (start > nodes_.size())
+            throw autodiff_error("backward: the root variable is not on this tape");
+        for (std::size_t i = start; i-- > 0;) {
+            detail::node_base* n = nodes_[i];
+            if (n->requires_grad) n->backward(*this);
+        }
+        if (!retain_graph) freed_ = true;
+    }
+
+    /// Forgets the recording; arena and buffers are kept for the next one.
+    void clear() {
+        destroy_nodes();
+        arena_used_ = 0;
+        arena_chunk_ = 0;
+        value_cursor_ = 0;
+        grad_cursor_ = 0;
+        freed_ = false;
+    }
+
+    std::size_t size() const noexcept { return nodes_.size(); }
+
+    /// In anomaly mode every recorded node's value is checked, and the first NaN or infinity
+    /// throws an autodiff_error naming the node that produced it.
+    void set_anomaly_detection(bool on) noexcept { anomaly_ = on; }
+    bool anomaly_detection() const noexcept { return anomaly_; }
+
+    /// Called by every recording op after computing a node's value.
+    void check_anomaly(const detail::node_base& n) const {
+        if (anomaly_ && n.non_finite())
+            throw autodiff_error("anomaly: node '" + n.name() + "' produced a NaN or an infinity");
+    }
+
+private:
+    template <class T>
+    static tensor<T> acquire(std::vector<detail::storage>& pool, std::size_t& cursor, const shape& s) {
+        const std::size_t bytes = s.size() * sizeof(T);
+        if (cursor == pool.size()) pool.emplace_back();
+        detail::storage& slot = pool[cursor++];
+        if (slot.bytes() < bytes || !slot.unique()) slot = detail::storage(bytes);
+        return tensor<T>::over_storage(slot, s);
+    }
+
+    void* arena_allocate(std::size_t bytes, std::size_t align) {
+        for (;;) {
+            if (arena_chunk_ < arena_.size()) {
+                std::size_t offset = (arena_used_ + align - 1) / align * align;
+                if (offset + bytes <= chunk_bytes) {
+                    arena_used_ = offset + bytes;
+                    return arena_[arena_chunk_].get() + offset;
+                }
+                ++arena_chunk_;
+                arena_used_ = 0;
+                continue;
+            }
+            if (bytes > chunk_bytes) throw std::bad_alloc();
+            arena_.push_back(std::make_unique<std::byte[]>(chunk_bytes));
+        }
+    }
+
+    void destroy_nodes() noexcept {
+        for (std::size_t i = nodes_.size(); i-- > 0;) nodes_[i]->~node_base();
+        nodes_.clear();
+    }
+
+    static constexpr std::size_t chunk_bytes = 64 * 1024;
+    std::vector<std::unique_ptr<std::byte[]>> arena_;
+    std::size_t arena_chunk_ = 0;
+    std::size_t arena_used_ = 0;
+    std::vector<detail::node_base*> nodes_;
+    std::vector<detail::storage> value_pool_, grad_pool_;
+    std::size_t value_cursor_ = 0, grad_cursor_ = 0;
+    bool freed_ = false;
+    bool anomaly_ = false;
+};
+
+template <class T>
+tensor<T>& detail::typed_node<T>::grad_accumulator(tape& t) {
+    if (!grad_ready_) {
+        grad_ = t.acquire_grad<T>(value.shape());
+        grad_.fill(T(0));
+        grad_ready_ = true;
+    }
+    return grad_;
+}
+
+/// While alive, operations on variables record nothing: results are constants (for evaluation,
+/// metrics and optimizer updates).
+class no_grad_guard {
+public:
+    no_grad_guard() noexcept : previous_(active()) { active() = true; }
+    ~no_grad_guard() { active() = previous_; }
+    no_grad_guard(const no_grad_guard&) = delete;
+    no_grad_guard& operator=(const no_grad_guard&) = delete;
+
+    static bool& active() noexcept {
+        thread_local bool on = false;
+        return on;
+    }
+
+private:
+    bool previous_;
+};
+
+}  // namespace dendrite

@@ -1,0 +1,167 @@
+#pragma once
+// var<T>: a value on a tape, usable inside element-wise expressions.
+
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "dendrite/autodiff/tape.hpp"
+#include "dendrite/expr/node.hpp"
+#include "dendrite/simd/simd.hpp"
+
+namespace dendrite {
+
+template <class T>
+class var;
+
+namespace detail {
+/// An element-wise expression over vars (other than a var itself), which converts to var<T>.
+template <class E, class T>
+concept recordable_expression = expression<E> && !std::is_same_v<std::remove_cvref_t<E>, var<T>> &&
+                                requires { std::remove_cvref_t<E>::has_grad; } && std::remove_cvref_t<E>::has_grad;
+}  // namespace detail
+
+/// A tensor value recorded on a tape, with a gradient after backward().
+///
+/// A var is a small handle (the tape, its node, and the value). Element-wise expressions over vars
+/// are lazy; they become ONE tape node when converted to a var or passed to a non-element-wise op.
+template <class T>
+class var {
+public:
+    using value_type = T;
+    static constexpr bool is_dendrite_expression = true;
+
+    var() = default;
+    var(dendrite::tape& t, detail::typed_node<T>& n) noexcept : tape_(&t), node_(&n) {}
+
+    /// Records an element-wise expression over vars as one fused node (see autodiff/fused.hpp).
+    template <class E>
+        requires detail::recordable_expression<E, T>
+    var(const E& e);
+
+    const tensor<T>& value() const noexcept { return node_->value; }
+    const dendrite::shape& shape() const noexcept { return node_->value.shape(); }
+    std::size_t size() const noexcept { return node_->value.size(); }
+    /// The single element of a one-element value.
+    T item() const { return node_->value.item(); }
+
+    /// The gradient accumulated by backward(); empty if backward has not reached this var.
+    const tensor<T>& grad() const noexcept { return node_->grad(); }
+    bool requires_grad() const noexcept { return node_ && node_->requires_grad; }
+
+    dendrite::tape& tape() const noexcept { return *tape_; }
+    detail::typed_node<T>& node() const noexcept { return *node_; }
+    bool valid() const noexcept { return node_ != nullptr; }
+
+    /// Reverse sweep from this scalar var (seed 1).
+    void backward(bool retain_graph = false) const {
+        if (size() != 1)
+            throw autodiff_error("backward: variable of shape " + shape().str() +
+                                 " is not a scalar; pass a seed gradient of that shape");
+        backward(tensor<T>(shape(), T(1)), retain_graph);
+    }
+    /// Reverse sweep seeded with d(something)/d(this) = seed.
+    void backward(const tensor<T>& seed, bool retain_graph = false) const {
+        if (!(seed.shape() == shape()))
+            throw autodiff_error("backward: seed of shape " + seed.shape().str() + " for variable of shape " +
+                                 shape().str());
+        if (!node_->requires_grad) throw autodiff_error("backward: variable does not require a gradient");
+        node_->grad_accumulator(*tape_).assign(node_->grad_accumulator(*tape_) + seed);
+        tape_->run_backward(*node_, retain_graph);
+    }
+
+    /// The same value as a constant: no gradient flows through it.
+    var detach() const {
+        auto& n = tape_->make<detail::leaf_node<T>>("detached");
+        n.value = node_->value;
+        return var(*tape_, n);
+    }
+
+private:
+    dendrite::tape* tape_ = nullptr;
+    detail::typed_node<T>* node_ = nullptr;
+};
+
+namespace expr {
+
+/// Reads a var's value and, in backward, accumulates into its gradient.
+template <class T>
+struct var_cursor {
+    static constexpr bool has_grad = true;
+    const T* base;
+    T* grad_base;  // null while evaluating forward only, or for a var without gradient
+    loop_strides st;
+    const T* row = nullptr;
+    T* grad_row = nullptr;
+
+    DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
+        const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(i0) * st[0] + static_cast<std::ptrdiff_t>(i1) * st[1] +
+                                   static_cast<std::ptrdiff_t>(i2) * st[2];
+        row = base + off;
+        grad_row = grad_base ? grad_base + off : nullptr;
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
+        return load_lanes<X, C>(row, st[3], j);
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE leaf_cache<X> forward(std::size_t j) const noexcept {
+        return {value<X, C>(j)};
+    }
+    template <class X, bool C, class Cache>
+    DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache&, const X& g) const noexcept {
+        if (!grad_row) return;
+        using Tv = simd::scalar_t<X>;
+        if constexpr (simd::is_batch_v<X>) {
+            if (C || st[3] == 1) {
+                simd::store(grad_row + j, simd::load(grad_row + j) + g);
+            } else if (st[3] == 0) {
+                // Broadcast along the inner axis: this is the reduction in a bias's backward.
+                grad_row[0] += simd::hsum(g);
+            } else {
+                alignas(simd::alignment) Tv tmp[X::size];
+                g.store_aligned(tmp);
+                for (std::size_t k = 0; k < X::size; ++k) grad_row[static_cast<std::ptrdiff_t>(j + k) * st[3]] += tmp[k];
+            }
+        } else {
+            grad_row[static_cast<std::ptrdiff_t>(j) * (C ? 1 : st[3])] += g;
+        }
+    }
+};
+
+/// A var as an expression leaf.
+template <class T>
+struct var_leaf {
+    static constexpr bool is_dendrite_expression = true;
+    static constexpr std::size_t leaf_count = 1;
+    static constexpr bool has_grad = true;
+    using value_type = T;
+
+    var<T> v;
+    T* grad = nullptr;  // set by the fused node before its backward sweep
+
+    const dendrite::shape& shape() const noexcept { return v.value().shape(); }
+    template <class F>
+    void for_each_leaf(F& f) const {
+        f(v.value().shape(), v.value().strides());
+    }
+    var_cursor<T> cursor(const loop_strides*& s) const noexcept { return {v.value().data(), grad, *s++}; }
+    template <class F>
+    void for_each_var(F& f) {
+        f(*this);
+    }
+    template <class F>
+    void for_each_var(F& f) const {
+        f(*this);
+    }
+    std::string describe() const { return v.node().name() + v.shape().str(); }
+};
+
+}  // namespace expr
+
+template <class T>
+expr::var_leaf<T> as_node(const var<T>& v) {
+    return {v};
+}
+
+}  // namespace dendrite

@@ -1,0 +1,13 @@
+#pragma once
+// The umbrella header for users. Nothing inside the library includes it.
+
+#include "dendrite/autodiff/autodiff.hpp"
+#include "dendrite/config.hpp"
+#include "dendrite/expr/derive.hpp"
+#include "dendrite/expr/evaluate.hpp"
+#include "dendrite/expr/functions.hpp"
+#include "dendrite/expr/reduce.hpp"
+#include "dendrite/simd/parallel.hpp"
+#include "dendrite/tensor/print.hpp"
+#include "dendrite/tensor/random.hpp"
+#include "dendrite/tensor/tensor.hpp"

@@ -1,0 +1,395 @@
+#pragma once
+// Expression nodes: the static description of an element-wise computation.
+//
+// A node knows its value type, its broadcast shape (checked when the node is built, so a mismatch
+// throws at the line that wrote it) and its leaves. Evaluation goes through a *cursor*, a mirror of
+// the node tree whose leaves point at memory laid out for one loop (see evaluate.hpp). A cursor
+// offers, for a lane type X (a scalar T or a simd::batch<T>):
+//   value<X, C>(j)              the expression at column j of the current row;
+//   forward<X, C>(j)            the same, keeping every intermediate in a cache (registers);
+//   backward<X, C>(j, cache, g) the reverse sweep: pushes g through each op's local derivative and
+//                               accumulates into the gradient of every differentiable leaf.
+// C is true when every leaf is contiguous with unit stride, which lets loads skip stride checks.
+//
+// Children are held by value: tensors are cheap shared handles, so `auto e = a * b + 1;` cannot
+// dangle.
+
+#include <cstddef>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "dendrite/expr/ops.hpp"
+#include "dendrite/simd/simd.hpp"
+#include "dendrite/tensor/tensor.hpp"
+
+namespace dendrite::expr {
+
+/// Per-leaf strides in the 4-d loop space of one evaluation; [3] is the inner (vector) axis.
+using loop_strides = strides_t;
+
+/// Lane loads for a leaf whose loop strides are known only at run time.
+template <class X, bool Contig, class T>
+DENDRITE_ALWAYS_INLINE X load_lanes(const T* row, std::ptrdiff_t inner, std::size_t j) noexcept {
+    if constexpr (simd::is_batch_v<X>) {
+        if constexpr (Contig) {
+            return simd::load(row + j);
+        } else {
+            if (inner == 1) return simd::load(row + j);
+            if (inner == 0) return X(row[0]);
+            return simd::load_strided(row + static_cast<std::ptrdiff_t>(j) * inner, inner);
+        }
+    } else {
+        return row[static_cast<std::ptrdiff_t>(j) * (Contig ? 1 : inner)];
+    }
+}
+
+template <class X>
+struct leaf_cache {
+    X value;
+};
+
+// ---- leaves -------------------------------------------------------------------------------------
+
+template <class T>
+struct read_cursor {
+    static constexpr bool has_grad = false;
+    const T* base;
+    loop_strides st;
+    const T* row = nullptr;
+
+    DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
+        row = base + static_cast<std::ptrdiff_t>(i0) * st[0] + static_cast<std::ptrdiff_t>(i1) * st[1] +
+              static_cast<std::ptrdiff_t>(i2) * st[2];
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
+        return load_lanes<X, C>(row, st[3], j);
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE leaf_cache<X> forward(std::size_t j) const noexcept {
+        return {value<X, C>(j)};
+    }
+    template <class X, bool C, class Cache>
+    DENDRITE_ALWAYS_INLINE void backward(std::size_t, const Cache&, const X&) const noexcept {}
+};
+
+/// A tensor read by an expression (a constant as far as gradients go).
+template <class T>
+struct tensor_leaf {
+    static constexpr bool is_dendrite_expression = true;
+    static constexpr std::size_t leaf_count = 1;
+    static constexpr bool has_grad = false;
+    using value_type = T;
+
+    tensor<T> t;
+
+    const dendrite::shape& shape() const noexcept { return t.shape(); }
+    template <class F>
+    void for_each_leaf(F& f) const {
+        f(t.shape(), t.strides());
+    }
+    read_cursor<T> cursor(const loop_strides*& s) const noexcept { return {t.data(), *s++}; }
+    template <class F>
+    void for_each_var(F&) {}
+    template <class F>
+    void for_each_var(F&) const {}
+    std::string describe() const { return "tensor" + t.shape().str(); }
+};
+
+template <class T>
+struct scalar_cursor {
+    static constexpr bool has_grad = false;
+    T v;
+    DENDRITE_ALWAYS_INLINE void set_row(std::size_t, std::size_t, std::size_t) noexcept {}
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE X value(std::size_t) const noexcept {
+        return X(v);
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE leaf_cache<X> forward(std::size_t) const noexcept {
+        return {X(v)};
+    }
+    template <class X, bool C, class Cache>
+    DENDRITE_ALWAYS_INLINE void backward(std::size_t, const Cache&, const X&) const noexcept {}
+};
+
+/// A scalar constant, broadcast everywhere.
+template <class T>
+struct scalar_node {
+    static constexpr bool is_dendrite_expression = true;
+    static constexpr std::size_t leaf_count = 0;
+    static constexpr bool has_grad = false;
+    using value_type = T;
+
+    T v;
+
+    const dendrite::shape& shape() const noexcept {
+        static const dendrite::shape scalar_shape{};
+        return scalar_shape;
+    }
+    template <class F>
+    void for_each_leaf(F&) const {}
+    scalar_cursor<T> cursor(const loop_strides*&) const noexcept { return {v}; }
+    template <class F>
+    void for_each_var(F&) {}
+    template <class F>
+    void for_each_var(F&) const {}
+    std::string describe() const {
+        std::ostringstream os;
+        os << +v;
+        return os.str();
+    }
+};
+
+// ---- interior nodes ------------------------------------------------------------------------------
+
+template <class X, class Child>
+struct unary_cache {
+    X value;
+    Child child;
+};
+
+template <class Op, class C>
+struct unary_cursor {
+    static constexpr bool has_grad = C::has_grad;
+    [[no_unique_address]] Op op;
+    C arg;
+
+    DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
+        arg.set_row(i0, i1, i2);
+    }
+    template <class X, bool Cg>
+    DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
+        return op.apply(arg.template value<X, Cg>(j));
+    }
+    template <class X, bool Cg>
+    DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
+        auto c = arg.template forward<X, Cg>(j);
+        X y = op.apply(c.value);
+        return unary_cache<X, decltype(c)>{y, c};
+    }
+    template <class X, bool Cg, class Cache>
+    DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
+        if constexpr (has_grad) arg.template backward<X, Cg>(j, c.child, g * op.derivative(c.child.value, c.value));
+    }
+};
+
+/// op(arg), element-wise.
+template <class Op, class E>
+struct unary_expr {
+    static constexpr bool is_dendrite_expression = true;
+    static constexpr std::size_t leaf_count = E::leaf_count;
+    static constexpr bool has_grad = E::has_grad;
+    using value_type = typename E::value_type;
+
+    [[no_unique_address]] Op op;
+    E arg;
+
+    const dendrite::shape& shape() const noexcept { return arg.shape(); }
+    template <class F>
+    void for_each_leaf(F& f) const {
+        arg.for_each_leaf(f);
+    }
+    auto cursor(const loop_strides*& s) const {
+        auto c = arg.cursor(s);
+        return unary_cursor<Op, decltype(c)>{op, c};
+    }
+    template <class F>
+    void for_each_var(F& f) {
+        arg.for_each_var(f);
+    }
+    template <class F>
+    void for_each_var(F& f) const {
+        arg.for_each_var(f);
+    }
+    std::string describe() const { return std::string(Op::name) + "(" + arg.describe() + ")"; }
+};
+
+template <class X, class L, class R>
+struct binary_cache {
+    X value;
+    L lhs;
+    R rhs;
+};
+
+template <class Op, class L, class R>
+struct binary_cursor {
+    static constexpr bool has_grad = L::has_grad || R::has_grad;
+    [[no_unique_address]] Op op;
+    L lhs;
+    R rhs;
+
+    DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
+        lhs.set_row(i0, i1, i2);
+        rhs.set_row(i0, i1, i2);
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
+        return op.apply(lhs.template value<X, C>(j), rhs.template value<X, C>(j));
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
+        auto a = lhs.template forward<X, C>(j);
+        auto b = rhs.template forward<X, C>(j);
+        X y = op.apply(a.value, b.value);
+        return binary_cache<X, decltype(a), decltype(b)>{y, a, b};
+    }
+    template <class X, bool C, class Cache>
+    DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
+        if constexpr (L::has_grad) lhs.template backward<X, C>(j, c.lhs, g * op.d_lhs(c.lhs.value, c.rhs.value, c.value));
+        if constexpr (R::has_grad) rhs.template backward<X, C>(j, c.rhs, g * op.d_rhs(c.lhs.value, c.rhs.value, c.value));
+    }
+};
+
+/// op(lhs, rhs), element-wise with NumPy broadcasting.
+template <class Op, class L, class R>
+struct binary_expr {
+    static constexpr bool is_dendrite_expression = true;
+    static constexpr std::size_t leaf_count = L::leaf_count + R::leaf_count;
+    static constexpr bool has_grad = L::has_grad || R::has_grad;
+    using value_type = typename L::value_type;
+    static_assert(std::is_same_v<typename L::value_type, typename R::value_type>,
+                  "dendrite: operands of an element-wise expression must have the same value type "
+                  "(mixing tensor<float> and tensor<double> needs an explicit conversion)");
+
+    [[no_unique_address]] Op op;
+    L lhs;
+    R rhs;
+    dendrite::shape shp;
+
+    binary_expr(Op o, L l, R r)
+        : op(o), lhs(std::move(l)), rhs(std::move(r)), shp(broadcast_shapes(lhs.shape(), rhs.shape(), Op::name)) {}
+
+    const dendrite::shape& shape() const noexcept { return shp; }
+    template <class F>
+    void for_each_leaf(F& f) const {
+        lhs.for_each_leaf(f);
+        rhs.for_each_leaf(f);
+    }
+    auto cursor(const loop_strides*& s) const {
+        auto a = lhs.cursor(s);
+        auto b = rhs.cursor(s);
+        return binary_cursor<Op, decltype(a), decltype(b)>{op, a, b};
+    }
+    template <class F>
+    void for_each_var(F& f) {
+        lhs.for_each_var(f);
+        rhs.for_each_var(f);
+    }
+    template <class F>
+    void for_each_var(F& f) const {
+        lhs.for_each_var(f);
+        rhs.for_each_var(f);
+    }
+    std::string describe() const { return std::string(Op::name) + "(" + lhs.describe() + ", " + rhs.describe() + ")"; }
+};
+
+template <class X, class Cc, class A, class B>
+struct where_cache {
+    X value;
+    Cc cond;
+    A a;
+    B b;
+};
+
+template <class Cc, class A, class B>
+struct where_cursor {
+    static constexpr bool has_grad = A::has_grad || B::has_grad;
+    Cc cond;
+    A a;
+    B b;
+
+    DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
+        cond.set_row(i0, i1, i2);
+        a.set_row(i0, i1, i2);
+        b.set_row(i0, i1, i2);
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
+        return simd::select(cond.template value<X, C>(j) != X(0), a.template value<X, C>(j),
+                            b.template value<X, C>(j));
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
+        auto c = cond.template forward<X, C>(j);
+        auto va = a.template forward<X, C>(j);
+        auto vb = b.template forward<X, C>(j);
+        X y = simd::select(c.value != X(0), va.value, vb.value);
+        return where_cache<X, decltype(c), decltype(va), decltype(vb)>{y, c, va, vb};
+    }
+    template <class X, bool C, class Cache>
+    DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
+        const auto take = c.cond.value != X(0);
+        if constexpr (A::has_grad) a.template backward<X, C>(j, c.a, simd::select(take, g, X(0)));
+        if constexpr (B::has_grad) b.template backward<X, C>(j, c.b, simd::select(take, X(0), g));
+    }
+};
+
+/// where(cond, a, b): a where cond is non-zero, else b; the condition gets no gradient.
+template <class Cc, class A, class B>
+struct where_expr {
+    static constexpr bool is_dendrite_expression = true;
+    static constexpr std::size_t leaf_count = Cc::leaf_count + A::leaf_count + B::leaf_count;
+    static constexpr bool has_grad = A::has_grad || B::has_grad;
+    using value_type = typename A::value_type;
+
+    Cc cond;
+    A a;
+    B b;
+    dendrite::shape shp;
+
+    where_expr(Cc c, A x, B y)
+        : cond(std::move(c)),
+          a(std::move(x)),
+          b(std::move(y)),
+          shp(broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where")) {}
+
+    const dendrite::shape& shape() const noexcept { return shp; }
+    template <class F>
+    void for_each_leaf(F& f) const {
+        cond.for_each_leaf(f);
+        a.for_each_leaf(f);
+        b.for_each_leaf(f);
+    }
+    auto cursor(const loop_strides*& s) const {
+        auto c = cond.cursor(s);
+        auto x = a.cursor(s);
+        auto y = b.cursor(s);
+        return where_cursor<decltype(c), decltype(x), decltype(y)>{c, x, y};
+    }
+    template <class F>
+    void for_each_var(F& f) {
+        cond.for_each_var(f);
+        a.for_each_var(f);
+        b.for_each_var(f);
+    }
+    template <class F>
+    void for_each_var(F& f) const {
+        cond.for_each_var(f);
+        a.for_each_var(f);
+        b.for_each_var(f);
+    }
+    std::string describe() const {
+        return "where(" + cond.describe() + ", " + a.describe() + ", " + b.describe() + ")";
+    }
+};
+
+}  // namespace dendrite::expr
+
+namespace dendrite {
+
+// as_node turns any operand into a node; an extension point found by argument-dependent lookup
+// (the autodiff layer adds one for its variables).
+template <class T>
+expr::tensor_leaf<T> as_node(const tensor<T>& t) {
+    return {t};
+}
+template <class N>
+    requires requires { N::leaf_count; }
+const N& as_node(const N& n) {
+    return n;
+}
+
+}  // namespace dendrite

@@ -1,0 +1,105 @@
+#pragma once
+// The register-blocked inner product: an R x (V * width) tile of C accumulated in registers
+// over kc rank-1 updates, then scaled, merged with C, passed through the epilogue and stored.
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+#include "dendrite/linalg/detail/blocking.hpp"
+#include "dendrite/simd/simd.hpp"
+
+namespace dendrite::linalg::detail {
+
+/// Arguments of one micro-kernel call. `a` is a packed sliver (kc steps of blocking::mr
+/// values), `b` holds kc rows of (at least) V * width values, `ldb` apart (nr when packed,
+/// the row stride of B when read in place).
+template <class T>
+struct tile_args {
+    std::size_t kc;
+    const T* a;
+    const T* b;
+    std::size_t ldb;
+    T* c;
+    std::size_t ldc;
+    std::size_t cols;  // valid columns of the tile, <= V * width
+    T alpha;
+    T beta;     // 0: C is not read
+    bool last;  // the last k block: apply the epilogue
+    std::size_t i;  // global row and column of the tile, for the epilogue
+    std::size_t j;
+};
+
+template <class T, std::size_t R, std::size_t V, class Epilogue>
+void micro_kernel(const tile_args<T>& t, const Epilogue& epi) {
+    using B = simd::batch<T>;
+    constexpr std::size_t w = simd::width<T>;
+    constexpr std::size_t mr = blocking<T>::mr;
+    B acc[R][V];
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) acc[r][v] = B(T(0));
+
+    const T* DENDRITE_RESTRICT a = t.a;
+    const T* DENDRITE_RESTRICT b = t.b;
+    const std::size_t ldb = t.ldb;
+    for (std::size_t p = 0; p < t.kc; ++p) {
+        B bv[V];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) bv[v] = simd::load(b + v * w);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < R; ++r) {
+            const B ar(a[r]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < V; ++v) acc[r][v] = simd::fma(ar, bv[v], acc[r][v]);
+        }
+        a += mr;
+        b += ldb;
+    }
+
+    const B alpha(t.alpha), beta(t.beta);
+    const bool read_c = t.beta != T(0);
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r) {
+        T* crow = t.c + r * t.ldc;
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) {
+            const std::size_t j = v * w;
+            if (j + w <= t.cols) {
+                B x = acc[r][v] * alpha;
+                if (read_c) x = simd::fma(beta, simd::load(crow + j), x);
+                if (t.last) x = epi(x, t.i + r, t.j + j);
+                simd::store(crow + j, x);
+            } else if (j < t.cols) {
+                alignas(simd::alignment) T tmp[w];
+                simd::store_aligned(tmp, acc[r][v]);
+                for (std::size_t l = j; l < t.cols; ++l) {
+                    T x = tmp[l - j] * t.alpha;
+                    if (read_c) x = t.beta * crow[l] + x;
+                    if (t.last) x = epi(x, t.i + r, t.j + l);
+                    crow[l] = x;
+                }
+            }
+        }
+    }
+}
+
+template <class T, class Epilogue>
+using kernel_fn = void (*)(const tile_args<T>&, const Epilogue&);
+
+template <class T, class Epilogue, std::size_t... I>
+constexpr auto make_kernel_table(std::index_sequence<I...>) {
+    constexpr std::size_t nv = blocking<T>::nv;
+    return std::array<kernel_fn<T, Epilogue>, sizeof...(I)>{
+        &micro_kernel<T, I / nv + 1, I % nv + 1, Epilogue>...};
+}
+
+/// Kernels for every tile shape: entry (rows - 1) * nv + (registers - 1). Edge tiles run a
+/// kernel of their own size rather than a padded full tile, so the m = 32 of a small batch
+/// wastes no flops on padding rows.
+template <class T, class Epilogue>
+inline constexpr auto kernel_table = make_kernel_table<T, Epilogue>(
+    std::make_index_sequence<blocking<T>::mr * blocking<T>::nv>{});
+
+}  // namespace dendrite::linalg::detail

@@ -1,0 +1,131 @@
+#pragma once
+// Packing copies a block of op(A) or op(B) into the order the micro-kernel reads it, so the
+// kernel streams contiguous, aligned memory whatever the operand's transposition and stride.
+// Packing is also where an operand given as a formula (zipped) is evaluated, once per block.
+
+#include <algorithm>
+#include <cstddef>
+
+#include "dendrite/linalg/detail/blocking.hpp"
+#include "dendrite/linalg/operand.hpp"
+#include "dendrite/simd/simd.hpp"
+
+namespace dendrite::linalg::detail {
+
+/// An operand of the product: its source and whether op() transposes it.
+template <class S>
+struct operand {
+    S src;
+    bool trans;
+};
+
+/// Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of op(A) into slivers of mr rows:
+/// dst[s * mr * kc + q * mr + r] = op(A)[i0 + s * mr + r][p0 + q]. Rows past mc are left unset
+/// (the edge kernel does not read them).
+template <class T, class S>
+void pack_a(const operand<S>& a, std::size_t i0, std::size_t mc, std::size_t p0, std::size_t kc,
+            T* DENDRITE_RESTRICT dst) {
+    using B = simd::batch<T>;
+    constexpr std::size_t w = simd::width<T>;
+    constexpr std::size_t mr = blocking<T>::mr;
+    for (std::size_t s = 0; s < mc; s += mr, dst += mr * kc) {
+        const std::size_t rows = std::min(mr, mc - s);
+        const std::size_t i = i0 + s;
+        if (a.trans) {
+            // op(A)[i][p] = S(p, i): each depth step is a contiguous run of rows.
+            for (std::size_t q = 0; q < kc; ++q) {
+                T* d = dst + q * mr;
+                std::size_t r = 0;
+                for (; r + w <= rows; r += w) simd::store(d + r, a.src.template get<B>(p0 + q, i + r));
+                for (; r < rows; ++r) d[r] = a.src.template get<T>(p0 + q, i + r);
+            }
+        } else {
+            // op(A)[i][p] = S(i, p): read w depths of each row at once, then transpose through
+            // a small buffer.
+            std::size_t q = 0;
+            alignas(simd::alignment) T buf[mr][w];
+            for (; q + w <= kc; q += w) {
+                for (std::size_t r = 0; r < rows; ++r)
+                    simd::store_aligned(buf[r], a.src.template get<B>(i + r, p0 + q));
+                for (std::size_t l = 0; l < w; ++l)
+                    for (std::size_t r = 0; r < rows; ++r) dst[(q + l) * mr + r] = buf[r][l];
+            }
+            for (; q < kc; ++q)
+                for (std::size_t r = 0; r < rows; ++r)
+                    dst[q * mr + r] = a.src.template get<T>(i + r, p0 + q);
+        }
+    }
+}
+
+/// Packs depth [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) into slivers of nr columns:
+/// dst[s * nr * kc + q * nr + c] = op(B)[p0 + q][j0 + s * nr + c], zero past nc. When `sums`
+/// is given, sums[c] += sum over q of op(B)[p0 + q][j0 + c], for c in [0, nc).
+template <class T, class S>
+void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0, std::size_t nc,
+            T* DENDRITE_RESTRICT dst, T* DENDRITE_RESTRICT sums) {
+    using B = simd::batch<T>;
+    constexpr std::size_t w = simd::width<T>;
+    constexpr std::size_t nv = blocking<T>::nv;
+    constexpr std::size_t nr = blocking<T>::nr;
+    for (std::size_t s = 0; s < nc; s += nr, dst += nr * kc) {
+        const std::size_t cols = std::min(nr, nc - s);
+        const std::size_t j = j0 + s;
+        if (!b.trans) {
+            // op(B)[p][j] = S(p, j): rows of the sliver are contiguous runs of S.
+            B acc[nv];
+            for (std::size_t v = 0; v < nv; ++v) acc[v] = B(T(0));
+            if (cols == nr) {
+                for (std::size_t q = 0; q < kc; ++q)
+#pragma GCC unroll 4
+                    for (std::size_t v = 0; v < nv; ++v) {
+                        const B x = b.src.template get<B>(p0 + q, j + v * w);
+                        acc[v] += x;
+                        simd::store_aligned(dst + q * nr + v * w, x);
+                    }
+            } else {
+                alignas(simd::alignment) T row[nr];
+                for (std::size_t q = 0; q < kc; ++q) {
+                    for (std::size_t c = 0; c < nr; ++c)
+                        row[c] = c < cols ? b.src.template get<T>(p0 + q, j + c) : T(0);
+                    for (std::size_t v = 0; v < nv; ++v) {
+                        const B x = simd::load_aligned(row + v * w);
+                        acc[v] += x;
+                        simd::store_aligned(dst + q * nr + v * w, x);
+                    }
+                }
+            }
+            if (sums) {
+                alignas(simd::alignment) T tot[nr];
+                for (std::size_t v = 0; v < nv; ++v) simd::store_aligned(tot + v * w, acc[v]);
+                for (std::size_t c = 0; c < cols; ++c) sums[s + c] += tot[c];
+            }
+        } else {
+            // op(B)[p][j] = S(j, p): read each column of the sliver along its contiguous depth.
+            for (std::size_t c = 0; c < nr; ++c) {
+                T* d = dst + c;
+                if (c >= cols) {
+                    for (std::size_t q = 0; q < kc; ++q) d[q * nr] = T(0);
+                    continue;
+                }
+                B acc(T(0));
+                T tail = 0;
+                std::size_t q = 0;
+                alignas(simd::alignment) T buf[w];
+                for (; q + w <= kc; q += w) {
+                    const B x = b.src.template get<B>(j + c, p0 + q);
+                    acc += x;
+                    simd::store_aligned(buf, x);
+                    for (std::size_t l = 0; l < w; ++l) d[(q + l) * nr] = buf[l];
+                }
+                for (; q < kc; ++q) {
+                    const T x = b.src.template get<T>(j + c, p0 + q);
+                    tail += x;
+                    d[q * nr] = x;
+                }
+                if (sums) sums[s + c] += simd::hsum(acc) + tail;
+            }
+        }
+    }
+}
+
+}  // namespace dendrite::linalg::detail

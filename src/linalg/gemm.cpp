@@ -1,0 +1,14 @@
+// The plain products are compiled once here; every other translation unit sees them as extern
+// templates and skips instantiating the packing routines and the kernel table.
+
+#include "dendrite/linalg/gemm.hpp"
+
+namespace dendrite::linalg {
+
+template void gemm<float>(trans, trans, std::size_t, std::size_t, std::size_t, float, const float*,
+                          std::size_t, const float*, std::size_t, float, float*, std::size_t);
+template void gemm<double>(trans, trans, std::size_t, std::size_t, std::size_t, double,
+                           const double*, std::size_t, const double*, std::size_t, double, double*,
+                           std::size_t);
+
+}  // namespace dendrite::linalg
