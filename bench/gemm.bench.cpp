@@ -38,7 +38,8 @@ buffer<T> random(std::size_t count) {
     std::mt19937 rng(1);
     std::uniform_real_distribution<T> u(T(-1), T(1));
     buffer<T> v(count);
-    for (auto& x : v) x = u(rng);
+    for (auto& x : v)
+        x = u(rng);
     return v;
 }
 
@@ -46,9 +47,9 @@ void set_counters(benchmark::State& state, double flops, int threads, bool singl
     state.counters["GFLOP/s"] =
         benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     // Double precision peaks at half the single-precision rate.
-    state.counters["peak"] = benchmark::Counter(
-        flops / (peak_flops_per_core * threads * (single ? 1.0 : 0.5)),
-        benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["peak"] =
+        benchmark::Counter(flops / (peak_flops_per_core * threads * (single ? 1.0 : 0.5)),
+                           benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // Only one thread pool at a time: the idle one would spin on the cores the other needs.
@@ -60,7 +61,9 @@ void use_threads(int ours, [[maybe_unused]] int blas) {
 }
 
 #if defined(DENDRITE_HAVE_OPENBLAS)
-CBLAS_TRANSPOSE cblas(trans t) { return t == trans::yes ? CblasTrans : CblasNoTrans; }
+CBLAS_TRANSPOSE cblas(trans t) {
+    return t == trans::yes ? CblasTrans : CblasNoTrans;
+}
 void blas_gemm(trans ta, trans tb, int m, int n, int k, float alpha, const float* a, int lda,
                const float* b, int ldb, float beta, float* c, int ldc) {
     cblas_sgemm(CblasRowMajor, cblas(ta), cblas(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -85,8 +88,8 @@ void run_product(benchmark::State& state, trans ta, trans tb, std::size_t m, std
     for (auto _ : state) {
         if (blas) {
 #if defined(DENDRITE_HAVE_OPENBLAS)
-            blas_gemm(ta, tb, int(m), int(n), int(k), T(1), a.data(), int(lda), b.data(),
-                      int(ldb), T(0), c.data(), int(n));
+            blas_gemm(ta, tb, int(m), int(n), int(k), T(1), a.data(), int(lda), b.data(), int(ldb),
+                      T(0), c.data(), int(n));
 #endif
         } else {
             linalg::gemm(ta, tb, m, n, k, T(1), a.data(), lda, b.data(), ldb, T(0), c.data(), n);
@@ -112,9 +115,14 @@ void mlp(benchmark::State& state) {
                out = std::size_t(state.range(2));
     const int threads = int(state.range(4));
     switch (state.range(3)) {
-        case 0: run_product<float>(state, trans::no, trans::no, batch, out, in, threads, Blas); break;
-        case 1: run_product<float>(state, trans::no, trans::yes, batch, in, out, threads, Blas); break;
-        default: run_product<float>(state, trans::yes, trans::no, in, out, batch, threads, Blas);
+        case 0:
+            run_product<float>(state, trans::no, trans::no, batch, out, in, threads, Blas);
+            break;
+        case 1:
+            run_product<float>(state, trans::no, trans::yes, batch, in, out, threads, Blas);
+            break;
+        default:
+            run_product<float>(state, trans::yes, trans::no, in, out, batch, threads, Blas);
     }
 }
 
@@ -201,25 +209,29 @@ void dense_relu_backward(benchmark::State& state) {
 void square_args(benchmark::internal::Benchmark* b) {
     b->ArgNames({"n", "threads"});
     for (int t : {1, 2})
-        for (int n : {64, 128, 256, 512, 1024, 2048}) b->Args({n, t});
+        for (int n : {64, 128, 256, 512, 1024, 2048})
+            b->Args({n, t});
 }
 void double_args(benchmark::internal::Benchmark* b) {
     b->ArgNames({"n", "threads"});
     for (int t : {1, 2})
-        for (int n : {64, 256, 1024}) b->Args({n, t});
+        for (int n : {64, 256, 1024})
+            b->Args({n, t});
 }
 void mlp_args(benchmark::internal::Benchmark* b) {
     b->ArgNames({"batch", "in", "out", "product", "threads"});
     for (int t : {1, 2})
         for (int batch : {32, 128, 512})
             for (auto [in, out] : {std::pair{784, 256}, {256, 128}, {128, 10}})
-                for (int product : {0, 1, 2}) b->Args({batch, in, out, product, t});
+                for (int product : {0, 1, 2})
+                    b->Args({batch, in, out, product, t});
 }
 void dense_args(benchmark::internal::Benchmark* b) {
     b->ArgNames({"batch", "in", "out", "threads"});
     for (int t : {1, 2})
         for (int batch : {32, 128, 512})
-            for (auto [in, out] : {std::pair{784, 256}, {256, 128}}) b->Args({batch, in, out, t});
+            for (auto [in, out] : {std::pair{784, 256}, {256, 128}})
+                b->Args({batch, in, out, t});
 }
 
 BENCHMARK(square<float, false>)->Name("sgemm/ours")->Apply(square_args)->UseRealTime();

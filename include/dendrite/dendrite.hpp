@@ -7,6 +7,7 @@
 #include "dendrite/expr/evaluate.hpp"
 #include "dendrite/expr/functions.hpp"
 #include "dendrite/expr/reduce.hpp"
+#include "dendrite/nn/nn.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/tensor/print.hpp"
 #include "dendrite/tensor/random.hpp"

@@ -38,7 +38,8 @@ template <class T>
 std::vector<T> random(std::size_t count, std::mt19937& rng) {
     std::uniform_real_distribution<T> u(T(-1), T(1));
     std::vector<T> v(count);
-    for (auto& x : v) x = u(rng);
+    for (auto& x : v)
+        x = u(rng);
     return v;
 }
 
@@ -58,7 +59,8 @@ void check_dense_backward(std::size_t batch, std::size_t in, std::size_t out, co
     auto x = random<T>(batch * ldx, rng), w = random<T>(in * ldw, rng);
     auto dy = random<T>(batch * ldy, rng), s = random<T>(batch * lds, rng);
     if (saved_is_output)
-        for (auto& v : s) v = std::tanh(v);
+        for (auto& v : s)
+            v = std::tanh(v);
     auto dw = random<T>(in * lddw, rng), db = random<T>(out, rng);
     auto dx = random<T>(batch * lddx, rng);
     const auto dw0 = dw, db0 = db, dx0 = dx;
@@ -67,10 +69,12 @@ void check_dense_backward(std::size_t batch, std::size_t in, std::size_t out, co
                            lddx, beta, beta);
     std::vector<long double> dz(batch * out);
     for (std::size_t r = 0; r < batch; ++r)
-        for (std::size_t c = 0; c < out; ++c) dz[r * out + c] = rule(dy[r * ldy + c], s[r * lds + c]);
+        for (std::size_t c = 0; c < out; ++c)
+            dz[r * out + c] = rule(dy[r * ldy + c], s[r * lds + c]);
     for (std::size_t i = 0; i < in; ++i)
         for (std::size_t j = 0; j < out; ++j) {
-            long double sum = beta * static_cast<long double>(dw0[i * lddw + j]), mag = std::fabs(sum);
+            long double sum = beta * static_cast<long double>(dw0[i * lddw + j]),
+                        mag = std::fabs(sum);
             for (std::size_t r = 0; r < batch; ++r) {
                 sum += x[r * ldx + i] * dz[r * out + j];
                 mag += std::fabs(x[r * ldx + i] * dz[r * out + j]);
@@ -91,7 +95,8 @@ void check_dense_backward(std::size_t batch, std::size_t in, std::size_t out, co
                 REQUIRE(dx[r * lddx + i] == dx0[r * lddx + i]);
                 continue;
             }
-            long double sum = beta * static_cast<long double>(dx0[r * lddx + i]), mag = std::fabs(sum);
+            long double sum = beta * static_cast<long double>(dx0[r * lddx + i]),
+                        mag = std::fabs(sum);
             for (std::size_t j = 0; j < out; ++j) {
                 sum += dz[r * out + j] * w[i * ldw + j];
                 mag += std::fabs(dz[r * out + j] * w[i * ldw + j]);
@@ -108,9 +113,13 @@ TEMPLATE_TEST_CASE("dense_backward forms dZ in the packing and db in the same pa
     std::mt19937 rng(11);
     for (int threads : {1, 2}) {
         dendrite::set_num_threads(threads);
-        for (const auto [batch, in, out] :
-             {std::array<std::size_t, 3>{32, 784, 256}, {128, 256, 128}, {33, 128, 10},
-              {7, 17, 65}, {300, 65, 300}, {1, 1, 1}, {0, 5, 6}}) {
+        for (const auto [batch, in, out] : {std::array<std::size_t, 3>{32, 784, 256},
+                                            {128, 256, 128},
+                                            {33, 128, 10},
+                                            {7, 17, 65},
+                                            {300, 65, 300},
+                                            {1, 1, 1},
+                                            {0, 5, 6}}) {
             INFO("batch " << batch << " in " << in << " out " << out << " threads " << threads);
             check_dense_backward<T>(batch, in, out, relu_backward{}, false, T(0), true, rng);
             check_dense_backward<T>(batch, in, out, tanh_backward{}, true, T(1), true, rng);
@@ -126,8 +135,11 @@ TEMPLATE_TEST_CASE("gemm through a zipped operand, every transposition, with col
     std::mt19937 rng(5);
     for (int threads : {1, 2}) {
         dendrite::set_num_threads(threads);
-        for (const auto [m, n, k] : {std::array<std::size_t, 3>{65, 33, 300}, {17, 257, 31},
-                                     {300, 7, 65}, {2, 2, 1}, {0, 9, 5}})
+        for (const auto [m, n, k] : {std::array<std::size_t, 3>{65, 33, 300},
+                                     {17, 257, 31},
+                                     {300, 7, 65},
+                                     {2, 2, 1},
+                                     {0, 9, 5}})
             for (trans ta : {trans::no, trans::yes})
                 for (trans tb : {trans::no, trans::yes}) {
                     INFO("m " << m << " n " << n << " k " << k);
@@ -137,7 +149,8 @@ TEMPLATE_TEST_CASE("gemm through a zipped operand, every transposition, with col
                     auto s = random<T>(g.size(), rng);
                     auto plain = random<T>(g.size(), rng);
                     std::vector<long double> z(g.size());
-                    for (std::size_t e = 0; e < g.size(); ++e) z[e] = relu_backward{}(g[e], s[e]);
+                    for (std::size_t e = 0; e < g.size(); ++e)
+                        z[e] = relu_backward{}(g[e], s[e]);
                     std::vector<T> c(m * n, std::numeric_limits<T>::quiet_NaN()), c2 = c;
                     std::vector<T> sums(n, std::numeric_limits<T>::quiet_NaN());
                     const auto zb = linalg::zip(g.data(), bc, s.data(), bc, relu_backward{});

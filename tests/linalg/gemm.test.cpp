@@ -2,6 +2,7 @@
 // strided views, alpha/beta and one or two threads.
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -40,9 +41,12 @@ struct problem {
         a.resize(arows * lda + 1);
         b.resize(brows * ldb + 1);
         c.resize(s.m * ldc + 1);
-        for (auto& x : a) x = u(rng);
-        for (auto& x : b) x = u(rng);
-        for (auto& x : c) x = u(rng);
+        for (auto& x : a)
+            x = u(rng);
+        for (auto& x : b)
+            x = u(rng);
+        for (auto& x : c)
+            x = u(rng);
     }
     T opa(std::size_t i, std::size_t p) const {
         return ta == trans::no ? a[i * lda + p] : a[p * lda + i];
@@ -85,7 +89,8 @@ void check(problem<T>& pr, T alpha, T beta, bool nan_c, const Post& post, auto&&
             ref = post(ref, i, j);
             const T got = c[i * pr.ldc + j];
             INFO("m " << m << " n " << n << " k " << k << " i " << i << " j " << j);
-            REQUIRE(std::fabs(static_cast<long double>(got) - ref) <= tolerance<T>(k, mag + std::fabs(ref)));
+            REQUIRE(std::fabs(static_cast<long double>(got) - ref) <=
+                    tolerance<T>(k, mag + std::fabs(ref)));
         }
     // Padding between rows and after the matrix is never written.
     for (std::size_t i = 0; i < m; ++i)
@@ -97,11 +102,12 @@ void check(problem<T>& pr, T alpha, T beta, bool nan_c, const Post& post, auto&&
 
 template <class T>
 void check_gemm(problem<T>& pr, T alpha, T beta, bool nan_c = false) {
-    check(pr, alpha, beta, nan_c, [](long double x, std::size_t, std::size_t) { return x; },
-          [&](std::vector<T>& c) {
-              linalg::gemm(pr.ta, pr.tb, pr.s.m, pr.s.n, pr.s.k, alpha, pr.a.data(), pr.lda,
-                           pr.b.data(), pr.ldb, beta, c.data(), pr.ldc);
-          });
+    check(
+        pr, alpha, beta, nan_c, [](long double x, std::size_t, std::size_t) { return x; },
+        [&](std::vector<T>& c) {
+            linalg::gemm(pr.ta, pr.tb, pr.s.m, pr.s.n, pr.s.k, alpha, pr.a.data(), pr.lda,
+                         pr.b.data(), pr.ldb, beta, c.data(), pr.ldc);
+        });
 }
 
 constexpr std::size_t edge_sizes[] = {0, 1, 2, 7, 15, 17, 31, 33, 63, 65, 257};
@@ -170,35 +176,38 @@ TEMPLATE_TEST_CASE("gemm epilogue: bias + relu and a lambda of the position", "[
                 for (trans tb : both) {
                     problem<T> pr(s, ta, tb, 1, rng);
                     std::vector<T> bias(s.n + 1);
-                    for (std::size_t j = 0; j < bias.size(); ++j) bias[j] = T(0.1) * T(j % 7) - T(0.3);
+                    for (std::size_t j = 0; j < bias.size(); ++j)
+                        bias[j] = T(0.1) * T(j % 7) - T(0.3);
                     const T* bp = bias.data();
                     const auto relu = [bp](auto v, std::size_t, std::size_t j) {
                         using X = decltype(v);
                         return dendrite::simd::max(v + linalg::lanes<X>(bp + j), X(0));
                     };
-                    check(pr, T(1), T(0), true,
-                          [&](long double x, std::size_t, std::size_t j) {
-                              return std::max(x + bias[j], 0.0L);
-                          },
-                          [&](std::vector<T>& c) {
-                              linalg::gemm(pr.ta, pr.tb, s.m, s.n, s.k, T(1), pr.a.data(), pr.lda,
-                                           pr.b.data(), pr.ldb, T(0), c.data(), pr.ldc, relu);
-                          });
-                    // A function of the row, and a count of the elements the epilogue sees.
-                    std::size_t seen = 0;
-                    std::size_t* counter = &seen;
+                    check(
+                        pr, T(1), T(0), true,
+                        [&](long double x, std::size_t, std::size_t j) {
+                            return std::max(x + bias[j], 0.0L);
+                        },
+                        [&](std::vector<T>& c) {
+                            linalg::gemm(pr.ta, pr.tb, s.m, s.n, s.k, T(1), pr.a.data(), pr.lda,
+                                         pr.b.data(), pr.ldb, T(0), c.data(), pr.ldc, relu);
+                        });
+                    // A function of the row, and a count of the elements the epilogue sees (from
+                    // every thread at once, hence atomic).
+                    std::atomic<std::size_t> seen{0};
+                    std::atomic<std::size_t>* counter = &seen;
                     const auto affine = [counter](auto v, std::size_t i, std::size_t) {
                         using X = decltype(v);
                         *counter += dendrite::simd::is_batch_v<X> ? dendrite::simd::width<T> : 1;
                         return v * X(T(2)) + X(T(i));
                     };
-                    check(pr, T(0.5), T(1), false,
-                          [](long double x, std::size_t i, std::size_t) { return 2 * x + i; },
-                          [&](std::vector<T>& c) {
-                              linalg::gemm(pr.ta, pr.tb, s.m, s.n, s.k, T(0.5), pr.a.data(),
-                                           pr.lda, pr.b.data(), pr.ldb, T(1), c.data(), pr.ldc,
-                                           affine);
-                          });
+                    check(
+                        pr, T(0.5), T(1), false,
+                        [](long double x, std::size_t i, std::size_t) { return 2 * x + i; },
+                        [&](std::vector<T>& c) {
+                            linalg::gemm(pr.ta, pr.tb, s.m, s.n, s.k, T(0.5), pr.a.data(), pr.lda,
+                                         pr.b.data(), pr.ldb, T(1), c.data(), pr.ldc, affine);
+                        });
                     REQUIRE(seen == s.m * s.n);
                 }
     }

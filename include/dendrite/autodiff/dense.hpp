@@ -50,7 +50,7 @@ var<T> dense(const EX& ex, const var<T>& w, const var<T>& b, Act act = {}) {
                             simd::store(zp + i * out + j, pre);
                         else
                             zp[i * out + j] = pre;
-                        return X(act(pre));
+                        return expr::apply_lanes(act, pre);
                     });
     const bool needs = x.requires_grad() || w.requires_grad() || b.requires_grad();
     return record_op(t, "dense", y, needs, [=](tape& tp, const tensor<T>& g) {

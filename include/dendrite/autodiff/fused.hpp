@@ -18,6 +18,27 @@ namespace dendrite {
 
 namespace detail {
 
+/// True when the reverse sweep of expression E reaches every var leaf it holds for every
+/// element, which lets a fresh gradient be overwritten rather than accumulated. Conservative:
+/// false for node kinds not listed, and for where() with vars in its condition (the condition
+/// receives no gradient, so its leaves are never written).
+template <class E>
+struct sweep_reaches_all_leaves : std::false_type {};
+template <class T>
+struct sweep_reaches_all_leaves<expr::var_leaf<T>> : std::true_type {};
+template <class T>
+struct sweep_reaches_all_leaves<expr::tensor_leaf<T>> : std::true_type {};
+template <class T>
+struct sweep_reaches_all_leaves<expr::scalar_node<T>> : std::true_type {};
+template <class Op, class A>
+struct sweep_reaches_all_leaves<expr::unary_expr<Op, A>> : sweep_reaches_all_leaves<A> {};
+template <class Op, class L, class R>
+struct sweep_reaches_all_leaves<expr::binary_expr<Op, L, R>>
+    : std::bool_constant<sweep_reaches_all_leaves<L>::value && sweep_reaches_all_leaves<R>::value> {};
+template <class C, class A, class B>
+struct sweep_reaches_all_leaves<expr::where_expr<C, A, B>>
+    : std::bool_constant<!C::has_grad && sweep_reaches_all_leaves<A>::value && sweep_reaches_all_leaves<B>::value> {};
+
 template <class T, class E>
 class fused_node final : public typed_node<T> {
 public:
@@ -30,9 +51,22 @@ public:
 
     void backward(tape& t) override {
         if (!this->has_grad()) return;
+        const shape& out_shape = this->value.shape();
         auto bind = [&](auto& leaf) {
             auto& n = leaf.v.node();
-            leaf.grad = n.requires_grad ? n.grad_accumulator(t).data() : nullptr;
+            leaf.overwrite = false;
+            if (!n.requires_grad) {
+                leaf.grad = nullptr;
+            } else if (sweep_reaches_all_leaves<E>::value && !n.has_grad() && leaf.shape() == out_shape) {
+                // The first occurrence of a var with no gradient yet, covering the whole output,
+                // writes each element exactly once: store instead of zero-fill then add. Later
+                // occurrences (x in x * sigmoid(x)) see has_grad() and accumulate after it, in the
+                // same order within each SIMD batch.
+                leaf.grad = n.grad_for_overwrite(t).data();
+                leaf.overwrite = true;
+            } else {
+                leaf.grad = n.grad_accumulator(t).data();
+            }
         };
         expr_.for_each_var(bind);
         const tensor<T>& g = this->grad();

@@ -58,12 +58,21 @@ var<T> record_op(tape& t, const char* name, tensor<T> value, bool needs_grad, Ba
     return var<T>(t, n);
 }
 
-/// Adds `g` (broadcast onto it) into the gradient of `v`, if v wants one.
+/// Adds `g` (an expression or scalar, broadcast onto it) into the gradient of `v`, if v wants
+/// one. One fused pass; the first contribution is written rather than added to zeros.
 template <class T, class G>
 void accumulate_grad(tape& t, const var<T>& v, const G& g) {
     if (!v.requires_grad()) return;
-    tensor<T>& acc = v.node().grad_accumulator(t);
-    acc.assign(acc + g);
+    auto& n = v.node();
+    if (!n.has_grad()) {
+        if constexpr (std::is_arithmetic_v<G>)
+            n.grad_for_overwrite(t).fill(static_cast<T>(g));
+        else
+            n.grad_for_overwrite(t).assign(g);
+    } else {
+        tensor<T>& acc = n.grad_accumulator(t);
+        acc.assign(acc + g);
+    }
 }
 
 }  // namespace dendrite

@@ -39,6 +39,10 @@ public:
     virtual std::string name() const = 0;
     /// True when the value holds a NaN or an infinity (anomaly mode).
     virtual bool non_finite() const = 0;
+    /// Called on every node once a backward pass is over: an interior node forgets its gradient,
+    /// so that a second pass over a retained graph propagates only the new seed (leaves keep
+    /// accumulating, as PyTorch's do).
+    virtual void finish_backward() noexcept {}
 
     bool requires_grad = false;
 };
@@ -51,6 +55,16 @@ public:
 
     /// The gradient buffer, zeroed when first touched in a backward pass.
     tensor<T>& grad_accumulator(tape& t);
+    /// The gradient buffer for a kernel that writes every element before reading any: on first
+    /// touch it is not zeroed (one pass over memory fewer). Call only when !has_grad().
+    tensor<T>& grad_for_overwrite(tape& t);
+    /// Uses `g` (contiguous, caller-owned, read only) as this interior node's gradient without a
+    /// copy: how a seed reaches the root of a backward pass.
+    void borrow_grad(const tensor<T>& g) {
+        grad_ = g;
+        grad_ready_ = true;
+        borrowed_ = true;
+    }
     /// The gradient if backward has touched this node, else an empty tensor.
     const tensor<T>& grad() const noexcept { return grad_; }
     bool has_grad() const noexcept { return grad_ready_; }
@@ -63,28 +77,37 @@ public:
     void reset_grad() noexcept {
         if (!external_grad_) grad_ready_ = false;
     }
+    void finish_backward() noexcept override {
+        if (!is_leaf_) reset_grad();
+    }
+    bool is_leaf() const noexcept { return is_leaf_; }
     bool non_finite() const override {
         bool bad = false;
         value.for_each_offset([&](std::ptrdiff_t off) { bad = bad || !std::isfinite(value.data()[off]); });
         return bad;
     }
 
+protected:
+    bool is_leaf_ = false;
+
 private:
     tensor<T> grad_;
     bool grad_ready_ = false;
     bool external_grad_ = false;
+    bool borrowed_ = false;
 };
 
 /// A leaf: a variable or a constant; its backward has nothing further to do.
 template <class T>
 class leaf_node final : public typed_node<T> {
 public:
-    explicit leaf_node(std::string label) : label_(std::move(label)) {}
+    // A literal label, not a std::string: recording a leaf must not allocate.
+    explicit leaf_node(const char* label) noexcept : label_(label) { this->is_leaf_ = true; }
     void backward(tape&) override {}
     std::string name() const override { return label_; }
 
 private:
-    std::string label_;
+    const char* label_;
 };
 
 }  // namespace detail
@@ -124,20 +147,25 @@ public:
     /// Runs the recorded nodes' backward in reverse order, starting from `root`, whose gradient
     /// must already be seeded. Frees the graph unless `retain_graph`.
     void run_backward(detail::node_base& root, bool retain_graph) {
-        if (freed_)
-            throw autodiff_error(
-                "backward: the graph was already freed by a previous backward(); record it again or pass "
-                "retain_graph = true");
-        std::size_t start = nodes_.size();
-        for (std::size_t i = 0; i < nodes_.size(); ++i)
-            if (nodes_[i] == &root) start = i + 1;
-        if (start > nodes_.size())
-            throw autodiff_error("backward: the root variable is not on this tape");
+        const std::size_t start = position_for_backward(root) + 1;
         for (std::size_t i = start; i-- > 0;) {
             detail::node_base* n = nodes_[i];
             if (n->requires_grad) n->backward(*this);
         }
+        for (std::size_t i = 0; i < start; ++i) nodes_[i]->finish_backward();
         if (!retain_graph) freed_ = true;
+    }
+
+    /// The index of `root` in the recording; throws if the graph was freed or root is elsewhere.
+    /// Searched from the end: the root is nearly always the last node recorded.
+    std::size_t position_for_backward(const detail::node_base& root) const {
+        if (freed_)
+            throw autodiff_error(
+                "backward: the graph was already freed by a previous backward(); record it again or pass "
+                "retain_graph = true");
+        for (std::size_t i = nodes_.size(); i-- > 0;)
+            if (nodes_[i] == &root) return i;
+        throw autodiff_error("backward: the root variable is not on this tape (was the tape cleared?)");
     }
 
     /// Forgets the recording; arena and buffers are kept for the next one.
@@ -207,12 +235,19 @@ private:
 };
 
 template <class T>
-tensor<T>& detail::typed_node<T>::grad_accumulator(tape& t) {
-    if (!grad_ready_) {
+tensor<T>& detail::typed_node<T>::grad_for_overwrite(tape& t) {
+    // A node's own buffer from an earlier pass over a retained graph is reused; a borrowed seed
+    // belongs to the caller and is never written.
+    if (borrowed_ || grad_.data() == nullptr || !(grad_.shape() == value.shape()))
         grad_ = t.acquire_grad<T>(value.shape());
-        grad_.fill(T(0));
-        grad_ready_ = true;
-    }
+    borrowed_ = false;
+    grad_ready_ = true;
+    return grad_;
+}
+
+template <class T>
+tensor<T>& detail::typed_node<T>::grad_accumulator(tape& t) {
+    if (!grad_ready_) grad_for_overwrite(t).fill(T(0));
     return grad_;
 }
 

@@ -53,20 +53,29 @@ public:
     detail::typed_node<T>& node() const noexcept { return *node_; }
     bool valid() const noexcept { return node_ != nullptr; }
 
-    /// Reverse sweep from this scalar var (seed 1).
+    /// Reverse sweep from this scalar var (seed 1). Frees the graph unless `retain_graph`.
     void backward(bool retain_graph = false) const {
         if (size() != 1)
             throw autodiff_error("backward: variable of shape " + shape().str() +
                                  " is not a scalar; pass a seed gradient of that shape");
-        backward(tensor<T>(shape(), T(1)), retain_graph);
+        check_backward();
+        // Seeded in place: a steady-state training step must not allocate a seed tensor.
+        node_->grad_accumulator(*tape_).data()[0] += T(1);
+        tape_->run_backward(*node_, retain_graph);
     }
-    /// Reverse sweep seeded with d(something)/d(this) = seed.
+    /// Reverse sweep seeded with d(something)/d(this) = seed (same shape as this var). The seed
+    /// is read, never written; for an interior var it is used in place, without a copy.
     void backward(const tensor<T>& seed, bool retain_graph = false) const {
         if (!(seed.shape() == shape()))
             throw autodiff_error("backward: seed of shape " + seed.shape().str() + " for variable of shape " +
                                  shape().str());
-        if (!node_->requires_grad) throw autodiff_error("backward: variable does not require a gradient");
-        node_->grad_accumulator(*tape_).assign(node_->grad_accumulator(*tape_) + seed);
+        check_backward();
+        if (!node_->has_grad() && !node_->is_leaf() && seed.is_contiguous()) {
+            node_->borrow_grad(seed);
+        } else {
+            tensor<T>& acc = node_->grad_accumulator(*tape_);
+            acc.assign(acc + seed);
+        }
         tape_->run_backward(*node_, retain_graph);
     }
 
@@ -78,6 +87,12 @@ public:
     }
 
 private:
+    void check_backward() const {
+        if (!node_) throw autodiff_error("backward: empty variable");
+        if (!node_->requires_grad) throw autodiff_error("backward: variable does not require a gradient");
+        (void)tape_->position_for_backward(*node_);
+    }
+
     dendrite::tape* tape_ = nullptr;
     detail::typed_node<T>* node_ = nullptr;
 };
@@ -93,6 +108,9 @@ struct var_cursor {
     loop_strides st;
     const T* row = nullptr;
     T* grad_row = nullptr;
+    // Set when this occurrence is the first writer of a fresh gradient covering the whole output
+    // (see fused_node::backward): it stores instead of loading and adding.
+    bool overwrite = false;
 
     DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
         const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(i0) * st[0] + static_cast<std::ptrdiff_t>(i1) * st[1] +
@@ -112,6 +130,10 @@ struct var_cursor {
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache&, const X& g) const noexcept {
         if (!grad_row) return;
         using Tv = simd::scalar_t<X>;
+        if (overwrite) {
+            store_lanes<C>(j, g);
+            return;
+        }
         if constexpr (simd::is_batch_v<X>) {
             if (C || st[3] == 1) {
                 simd::store(grad_row + j, simd::load(grad_row + j) + g);
@@ -127,6 +149,21 @@ struct var_cursor {
             grad_row[static_cast<std::ptrdiff_t>(j) * (C ? 1 : st[3])] += g;
         }
     }
+    template <bool C, class X>
+    DENDRITE_ALWAYS_INLINE void store_lanes(std::size_t j, const X& g) const noexcept {
+        using Tv = simd::scalar_t<X>;
+        if constexpr (simd::is_batch_v<X>) {
+            if (C || st[3] == 1) {
+                simd::store(grad_row + j, g);
+            } else {
+                alignas(simd::alignment) Tv tmp[X::size];
+                g.store_aligned(tmp);
+                for (std::size_t k = 0; k < X::size; ++k) grad_row[static_cast<std::ptrdiff_t>(j + k) * st[3]] = tmp[k];
+            }
+        } else {
+            grad_row[static_cast<std::ptrdiff_t>(j) * (C ? 1 : st[3])] = g;
+        }
+    }
 };
 
 /// A var as an expression leaf.
@@ -138,14 +175,17 @@ struct var_leaf {
     using value_type = T;
 
     var<T> v;
-    T* grad = nullptr;  // set by the fused node before its backward sweep
+    T* grad = nullptr;       // set by the fused node before its backward sweep
+    bool overwrite = false;  // likewise: store into a fresh gradient rather than add
 
     const dendrite::shape& shape() const noexcept { return v.value().shape(); }
     template <class F>
     void for_each_leaf(F& f) const {
         f(v.value().shape(), v.value().strides());
     }
-    var_cursor<T> cursor(const loop_strides*& s) const noexcept { return {v.value().data(), grad, *s++}; }
+    var_cursor<T> cursor(const loop_strides*& s) const noexcept {
+        return {v.value().data(), grad, *s++, nullptr, nullptr, overwrite};
+    }
     template <class F>
     void for_each_var(F& f) {
         f(*this);

@@ -95,6 +95,18 @@ DENDRITE_ALWAYS_INLINE std::pair<X, X> value_and_derivative(const F& f, const X&
     return {cache.value, slot.template grad<X>()};
 }
 
+/// f(z) on lanes, through f's expression tree: scalar constants in f (`0.5 * x`) take the lanes'
+/// type, and `where` works, exactly as when f is applied to tensors.
+template <class F, class X>
+DENDRITE_ALWAYS_INLINE X apply_lanes(const F& f, const X& z) {
+    using T = simd::scalar_t<X>;
+    lane_slot<T> slot;
+    slot.template value<X>() = z;
+    const auto e = f(lane_leaf<T>{&slot});
+    const loop_strides* no_strides = nullptr;
+    return as_node(e).cursor(no_strides).template value<X, true>(0);
+}
+
 /// A lane function computing f'(z): `derive(mish)(z)`.
 template <class F>
 auto derive(F f) {
@@ -104,6 +116,7 @@ auto derive(F f) {
 }  // namespace dendrite::expr
 
 namespace dendrite {
+using expr::apply_lanes;
 using expr::derive;
 using expr::value_and_derivative;
 }  // namespace dendrite

@@ -201,6 +201,18 @@ auto where(const C& cond, const A& a, const B& b) {
     return where_expr<CN, AN, BN>(as_operand<C, T>(cond), as_operand<A, T>(a), as_operand<B, T>(b));
 }
 
+/// where on plain scalars, so an activation written with where also runs on a float.
+template <arithmetic A, arithmetic B>
+auto where(bool cond, A a, B b) {
+    using F = std::common_type_t<A, B>;
+    return cond ? static_cast<F>(a) : static_cast<F>(b);
+}
+/// where on SIMD lanes.
+template <lanes A>
+A where(const typename A::batch_bool_type& cond, const A& a, const A& b) {
+    return simd::select(cond, a, b);
+}
+
 // ---- user-given derivatives ----------------------------------------------------------------------
 
 /// An op from two lane-generic callables: the value f(x) and the derivative df(x, y), y = f(x).

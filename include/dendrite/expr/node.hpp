@@ -308,7 +308,8 @@ struct where_cursor {
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
-        return simd::select(cond.template value<X, C>(j) != X(0), a.template value<X, C>(j),
+        // simd::not_equal: a NaN condition is non-zero, so true, in SIMD lanes as in the tail.
+        return simd::select(simd::not_equal(cond.template value<X, C>(j), X(0)), a.template value<X, C>(j),
                             b.template value<X, C>(j));
     }
     template <class X, bool C>
@@ -316,12 +317,12 @@ struct where_cursor {
         auto c = cond.template forward<X, C>(j);
         auto va = a.template forward<X, C>(j);
         auto vb = b.template forward<X, C>(j);
-        X y = simd::select(c.value != X(0), va.value, vb.value);
+        X y = simd::select(simd::not_equal(c.value, X(0)), va.value, vb.value);
         return where_cache<X, decltype(c), decltype(va), decltype(vb)>{y, c, va, vb};
     }
     template <class X, bool C, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
-        const auto take = c.cond.value != X(0);
+        const auto take = simd::not_equal(c.cond.value, X(0));
         if constexpr (A::has_grad) a.template backward<X, C>(j, c.a, simd::select(take, g, X(0)));
         if constexpr (B::has_grad) b.template backward<X, C>(j, c.b, simd::select(take, X(0), g));
     }

@@ -19,7 +19,7 @@ using simd::constant;
 
 struct neg {
     static constexpr const char* name = "neg";
-    template <class X> static X apply(const X& x) { return -x; }
+    template <class X> static X apply(const X& x) { return simd::neg(x); }
     template <class X> static X derivative(const X&, const X&) { return constant<X>(-1); }
 };
 
@@ -113,8 +113,9 @@ struct softplus {
 
 struct relu {
     static constexpr const char* name = "relu";
-    // Written as a select, not max(x, 0): NaN must propagate, and the derivative at 0 is 0.
-    template <class X> static X apply(const X& x) { return simd::select(x > constant<X>(0), x, constant<X>(0) * x); }
+    // The NaN-propagating simd::max: NaN stays NaN, -inf gives 0 (not 0 * -inf), -0 gives +0.
+    template <class X> static X apply(const X& x) { return simd::max(x, constant<X>(0)); }
+    // The derivative at 0 is 0.
     template <class X> static X derivative(const X& x, const X&) {
         return simd::select(x > constant<X>(0), constant<X>(1), constant<X>(0));
     }
@@ -209,7 +210,16 @@ DENDRITE_COMPARISON_OP(less_equal, <=)
 DENDRITE_COMPARISON_OP(greater, >)
 DENDRITE_COMPARISON_OP(greater_equal, >=)
 DENDRITE_COMPARISON_OP(equal, ==)
-DENDRITE_COMPARISON_OP(not_equal, !=)
 #undef DENDRITE_COMPARISON_OP
+
+struct not_equal {
+    static constexpr const char* name = "not_equal";
+    // simd::not_equal, not the batch operator!=, so that NaN != x is 1 in SIMD lanes too.
+    template <class X> static X apply(const X& a, const X& b) {
+        return simd::select(simd::not_equal(a, b), constant<X>(1), constant<X>(0));
+    }
+    template <class X> static X d_lhs(const X&, const X&, const X&) { return constant<X>(0); }
+    template <class X> static X d_rhs(const X&, const X&, const X&) { return constant<X>(0); }
+};
 
 }  // namespace dendrite::ops

@@ -280,4 +280,16 @@ tensor<std::int64_t> argmin(const E& e, std::size_t axis) {
     return expr::arg_extreme_axis<false>(as_node(e), axis);
 }
 
+// Expression nodes live in dendrite::expr, so argument-dependent lookup of `sum(a * b)` looks
+// there, not here: without these, only `sum(tensor)` would work unqualified.
+namespace expr {
+using dendrite::amax;
+using dendrite::amin;
+using dendrite::argmax;
+using dendrite::argmin;
+using dendrite::logsumexp;
+using dendrite::mean;
+using dendrite::sum;
+}  // namespace expr
+
 }  // namespace dendrite

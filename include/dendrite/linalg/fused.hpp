@@ -19,8 +19,7 @@ namespace dendrite::linalg {
 /// Cost: 2mnk flops + kn evaluations of b.f.
 template <class T, class F>
 void gemm(trans ta, trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
-          std::size_t lda, const zipped<T, F>& b, T beta, T* c, std::size_t ldc,
-          T* b_column_sums) {
+          std::size_t lda, const zipped<T, F>& b, T beta, T* c, std::size_t ldc, T* b_column_sums) {
     detail::gemm_driver<T>(m, n, k, alpha, detail::operand<view<T>>{{a, lda}, ta == trans::yes},
                            detail::operand<zipped<T, F>>{b, tb == trans::yes}, beta, c, ldc,
                            no_epilogue{}, b_column_sums);
@@ -48,11 +47,10 @@ void gemm(trans ta, trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
 /// taken while packing it for dW. Pass beta = 1 to accumulate into existing gradients.
 /// Cost: 4 batch in out flops (2 without dx) + 2 batch out evaluations of dz.
 template <class T, class Derivative>
-void dense_backward(std::size_t batch, std::size_t in, std::size_t out, const T* x,
-                    std::size_t ldx, const T* w, std::size_t ldw, const T* dy, std::size_t lddy,
-                    const T* saved, std::size_t ldsaved, const Derivative& dz, T* dw,
-                    std::size_t lddw, T* db, T* dx, std::size_t lddx, T beta = T(0),
-                    T beta_dx = T(0)) {
+void dense_backward(std::size_t batch, std::size_t in, std::size_t out, const T* x, std::size_t ldx,
+                    const T* w, std::size_t ldw, const T* dy, std::size_t lddy, const T* saved,
+                    std::size_t ldsaved, const Derivative& dz, T* dw, std::size_t lddw, T* db,
+                    T* dx, std::size_t lddx, T beta = T(0), T beta_dx = T(0)) {
     const auto dzv = zip(dy, lddy, saved, ldsaved, dz);
     gemm(trans::yes, trans::no, in, out, batch, T(1), x, ldx, dzv, beta, dw, lddw, db);
     if (dx) gemm(trans::no, trans::yes, batch, in, out, T(1), dzv, w, ldw, beta_dx, dx, lddx);

@@ -32,8 +32,9 @@ struct no_epilogue {
 /// `epi(v, i, j)` maps the finished values of row i, columns j .. j + lanes while they are still
 /// in registers: `template <class X> X operator()(X v, size_t i, size_t j) const`, called with
 /// X = simd::batch<T> (columns j .. j + simd::width<T>) or X = T (column j alone, at the right
-/// edge). It is called exactly once per element of C. Cost: 2mnk flops, threads per
-/// dendrite::num_threads() when the product is large enough to pay for them.
+/// edge). It is called exactly once per element of C, from several threads at once when the
+/// product is threaded, so it must not mutate shared state unsynchronised. Cost: 2mnk flops,
+/// threads per dendrite::num_threads() when the product is large enough to pay for them.
 template <class T, class Epilogue>
 void gemm(trans ta, trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,

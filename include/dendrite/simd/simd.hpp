@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -100,16 +101,81 @@ DENDRITE_ALWAYS_INLINE batch<T> load_partial(const T* p, std::size_t n, T fill) 
     return batch<T>::load_aligned(tmp);
 }
 
+// ---- register transpose ----------------------------------------------------------------------
+
+/// Transposes the width x width block held in rows[0 .. width) in place: afterwards lane l of
+/// rows[c] is what lane c of rows[l] was. log2(width) rounds of in-register shuffles on AVX-512
+/// (what GEMM packing needs to turn rows into columns); a round trip through memory elsewhere.
+template <class T>
+DENDRITE_ALWAYS_INLINE void transpose(batch<T>* rows) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float> && width<T> == 16) {
+        __m512 r[16], t[16];
+        for (int i = 0; i < 16; ++i)
+            r[i] = rows[i];
+        for (int i = 0; i < 8; ++i) {
+            t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        for (int i = 0; i < 4; ++i) {
+            r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+            r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+            r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+            r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        for (int i = 0; i < 2; ++i)
+            for (int j = 0; j < 4; ++j) {
+                t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0x88);
+                t[8 * i + 4 + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0xdd);
+            }
+        for (int i = 0; i < 8; ++i) {
+            rows[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+            rows[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        }
+        return;
+    } else if constexpr (std::is_same_v<T, double> && width<T> == 8) {
+        __m512d r[8], t[8];
+        for (int i = 0; i < 8; ++i)
+            r[i] = rows[i];
+        for (int i = 0; i < 4; ++i) {
+            t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+        }
+        for (int i = 0; i < 2; ++i)
+            for (int j = 0; j < 2; ++j) {
+                r[4 * i + j] = _mm512_shuffle_f64x2(t[4 * i + j], t[4 * i + 2 + j], 0x88);
+                r[4 * i + 2 + j] = _mm512_shuffle_f64x2(t[4 * i + j], t[4 * i + 2 + j], 0xdd);
+            }
+        for (int i = 0; i < 4; ++i) {
+            rows[i] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0x88);
+            rows[i + 4] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0xdd);
+        }
+        return;
+    }
+#endif
+    constexpr std::size_t w = width<T>;
+    alignas(alignment) T tmp[w][w];
+    for (std::size_t r = 0; r < w; ++r)
+        rows[r].store_aligned(tmp[r]);
+    for (std::size_t c = 0; c < w; ++c) {
+        alignas(alignment) T col[w];
+        for (std::size_t r = 0; r < w; ++r)
+            col[r] = tmp[r][c];
+        rows[c] = batch<T>::load_aligned(col);
+    }
+}
+
 // ---- horizontal reductions ------------------------------------------------------------------
 
 template <class T>
 DENDRITE_ALWAYS_INLINE T hsum(const batch<T>& v) noexcept {
     return xsimd::hadd(v);
 }
-/// True if any lane is NaN.
+/// True if any lane is NaN. (xsimd 8.1's batch != is the ordered compare, false for NaN lanes, so
+/// `v != v` cannot detect NaN: here and below, NaN tests go through xsimd::isnan.)
 template <class T>
 DENDRITE_ALWAYS_INLINE bool any_nan(const batch<T>& v) noexcept {
-    return xsimd::any(v != v);
+    return xsimd::any(xsimd::isnan(v));
 }
 
 template <class T>
@@ -156,14 +222,14 @@ DENDRITE_ALWAYS_INLINE X fma(const X& a, const X& b, const X& c) noexcept {
 template <class X>
 DENDRITE_ALWAYS_INLINE X max(const X& a, const X& b) noexcept {
     if constexpr (is_batch_v<X>)
-        return xsimd::select(a != a, a, xsimd::max(a, b));
+        return xsimd::select(xsimd::isnan(a), a, xsimd::max(a, b));
     else
         return a != a ? a : (a > b ? a : b);
 }
 template <class X>
 DENDRITE_ALWAYS_INLINE X min(const X& a, const X& b) noexcept {
     if constexpr (is_batch_v<X>)
-        return xsimd::select(a != a, a, xsimd::min(a, b));
+        return xsimd::select(xsimd::isnan(a), a, xsimd::min(a, b));
     else
         return a != a ? a : (a < b ? a : b);
 }
@@ -177,29 +243,131 @@ DENDRITE_ALWAYS_INLINE X min(const X& a, const X& b) noexcept {
             return std::name(x);                           \
     }
 DENDRITE_SIMD_FORWARD_UNARY(abs)
-DENDRITE_SIMD_FORWARD_UNARY(exp)
-DENDRITE_SIMD_FORWARD_UNARY(log)
-DENDRITE_SIMD_FORWARD_UNARY(log1p)
-DENDRITE_SIMD_FORWARD_UNARY(expm1)
 DENDRITE_SIMD_FORWARD_UNARY(sqrt)
 DENDRITE_SIMD_FORWARD_UNARY(sin)
 DENDRITE_SIMD_FORWARD_UNARY(cos)
 DENDRITE_SIMD_FORWARD_UNARY(tanh)
-DENDRITE_SIMD_FORWARD_UNARY(erf)
 DENDRITE_SIMD_FORWARD_UNARY(floor)
 #undef DENDRITE_SIMD_FORWARD_UNARY
 
+// The functions below patch xsimd 8.1 where its batch results differ from the C library's, so that
+// a lane computed in the vector body and the same value in the scalar tail agree.
+
+/// e^x. xsimd 8.1 is exact only on about [ln(min normal), ln(max) - 0.7]: it flushes subnormal
+/// results to 0 and overflows early. Outside that range e^x = (e^(x/2))^2, whose half is inside.
+template <class X>
+DENDRITE_ALWAYS_INLINE X exp(const X& x) noexcept {
+    if constexpr (is_batch_v<X>) {
+        using T = scalar_t<X>;
+        constexpr T lo = sizeof(T) == 4 ? T(-87) : T(-708), hi = sizeof(T) == 4 ? T(88) : T(709);
+        const auto outside = (x < X(lo)) | (x > X(hi));
+        if (xsimd::any(outside)) {
+            const X h = xsimd::exp(x * X(T(0.5)));
+            return xsimd::select(outside, h * h, xsimd::exp(x));
+        }
+        return xsimd::exp(x);
+    } else {
+        return std::exp(x);
+    }
+}
+
+/// -x. xsimd 8.1 computes 0 - x on AVX-512, which turns -(+0) into +0; flipping the sign bit
+/// does not.
+template <class X>
+DENDRITE_ALWAYS_INLINE X neg(const X& x) noexcept {
+    if constexpr (is_batch_v<X>)
+        return xsimd::bitwise_xor(x, X(scalar_t<X>(-0.0)));
+    else
+        return -x;
+}
+
+/// e^x - 1; above the range where the - 1 matters it is e^x, whose overflow is patched above.
+/// xsimd 8.1 returns +0 for -0: x itself is the exact result at zero.
+template <class X>
+DENDRITE_ALWAYS_INLINE X expm1(const X& x) noexcept {
+    if constexpr (is_batch_v<X>) {
+        using T = scalar_t<X>;
+        const auto big = x > X(T(80));
+        const X r = xsimd::any(big) ? xsimd::select(big, simd::exp(x), xsimd::expm1(x)) : xsimd::expm1(x);
+        return xsimd::select(x == X(T(0)), x, r);
+    } else {
+        return std::expm1(x);
+    }
+}
+
+/// log(1 + x); xsimd 8.1 returns +0 for -0, as for expm1.
+template <class X>
+DENDRITE_ALWAYS_INLINE X log1p(const X& x) noexcept {
+    if constexpr (is_batch_v<X>)
+        return xsimd::select(x == X(scalar_t<X>(0)), x, xsimd::log1p(x));
+    else
+        return std::log1p(x);
+}
+
+/// Natural logarithm. xsimd 8.1's double kernel reads the exponent bits before it rescales a
+/// subnormal input (log(1e-310) comes out near -746); rescaling first by 2^54 avoids that path.
+template <class X>
+DENDRITE_ALWAYS_INLINE X log(const X& x) noexcept {
+    if constexpr (is_batch_v<X> && std::is_same_v<scalar_t<X>, double>) {
+        const auto sub = (x < X(std::numeric_limits<double>::min())) & (x > X(0));
+        if (xsimd::any(sub))
+            return xsimd::select(sub, xsimd::log(x * X(0x1p54)) - X(54 * 0.6931471805599453094),
+                                 xsimd::log(x));
+        return xsimd::log(x);
+    } else if constexpr (is_batch_v<X>) {
+        return xsimd::log(x);
+    } else {
+        return std::log(x);
+    }
+}
+
+/// Error function. xsimd 8.1's double kernel gives NaN once x * x overflows; erf(x) rounds to
+/// exactly +-1 for |x| > 6 in both precisions.
+template <class X>
+DENDRITE_ALWAYS_INLINE X erf(const X& x) noexcept {
+    if constexpr (is_batch_v<X>) {
+        using T = scalar_t<X>;
+        return xsimd::erf(xsimd::select(xsimd::abs(x) > X(T(6)), xsimd::copysign(X(T(6)), x), x));
+    } else {
+        return std::erf(x);
+    }
+}
+
+/// x^y with the C library's special cases (pow(x, 0) = 1, pow(1, y) = 1, pow(0, -1) = inf,
+/// pow(-1, +-inf) = 1, odd powers of -0 and -inf keep the sign...), which xsimd 8.1's pow gets
+/// wrong (it returns pow(0, 0) = 0 and pow(0, -1) = 0). Computed as e^(y log|x|): the relative
+/// error grows with |y log x| (about |y log x| ulp), as in xsimd.
 template <class X>
 DENDRITE_ALWAYS_INLINE X pow(const X& x, const X& y) noexcept {
-    if constexpr (is_batch_v<X>)
-        return xsimd::pow(x, y);
-    else
+    if constexpr (is_batch_v<X>) {
+        using T = scalar_t<X>;
+        const X zero(T(0)), one(T(1)), inf(std::numeric_limits<T>::infinity());
+        // Qualified: unqualified calls would find xsimd's overloads by argument-dependent lookup.
+        X r = simd::exp(y * simd::log(xsimd::abs(x)));
+        const auto y_int = xsimd::floor(y) == y;  // true for +-inf, which count as even
+        const auto y_odd = y_int & (xsimd::floor(y * X(T(0.5))) * X(T(2)) != y);
+        const auto x_negative = xsimd::copysign(one, x) < zero;  // includes -0
+        r = xsimd::select(x_negative & y_odd, simd::neg(r), r);
+        r = xsimd::select((x < zero) & (x > -inf) & !y_int, X(std::numeric_limits<T>::quiet_NaN()), r);
+        r = xsimd::select((x == -one) & (xsimd::abs(y) == inf), one, r);
+        return xsimd::select((y == zero) | (x == one), one, r);
+    } else {
         return std::pow(x, y);
+    }
 }
 
 template <class X>
 DENDRITE_ALWAYS_INLINE auto isnan(const X& x) noexcept {
-    return x != x;
+    if constexpr (is_batch_v<X>)
+        return xsimd::isnan(x);
+    else
+        return x != x;
+}
+
+/// IEEE a != b, true when either side is NaN; xsimd 8.1's batch operator!= is false there.
+template <class X>
+DENDRITE_ALWAYS_INLINE auto not_equal(const X& a, const X& b) noexcept {
+    return !(a == b);
 }
 
 }  // namespace dendrite::simd

@@ -6,6 +6,7 @@
 // shapes agree (so a training loop reuses its buffers), and allocates otherwise.
 
 #include <algorithm>
+#include <concepts>
 #include <array>
 #include <cstddef>
 #include <cstring>
@@ -64,7 +65,13 @@ public:
     /// Tensor of the given shape with every element `value`.
     tensor(const dendrite::shape& s, T value) : tensor(uninitialized(s)) { fill(value); }
 
-    /// 1-d tensor holding `values`.
+    /// Zero-filled tensor of the shape given by integers: `tensor<float>({32, 784})`.
+    /// Integers in braces are always a shape; floating-point values in braces are data.
+    template <std::integral I>
+    tensor(std::initializer_list<I> dims) : tensor(dendrite::shape(dims.begin(), dims.end())) {}
+
+    /// 1-d tensor holding floating-point `values`: `tensor<float>{0.5f, 1.5f}`. (Integer literals
+    /// would be read as a shape; write them as 1.0 or use tensor(shape, values).)
     tensor(std::initializer_list<T> values) : tensor(uninitialized(dendrite::shape{values.size()})) {
         std::copy(values.begin(), values.end(), data_);
     }

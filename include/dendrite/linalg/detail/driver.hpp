@@ -17,7 +17,7 @@ namespace dendrite::linalg::detail {
 /// Rows of op(A) at or below which a row-major op(B) is read in place instead of packed: each
 /// element of B then serves too few rows for the copy to pay for itself.
 template <class T>
-inline constexpr std::size_t unpacked_b_rows = 4 * blocking<T>::mr;
+inline constexpr std::size_t unpacked_b_rows = 10 * blocking<T>::mr;
 
 /// Products below this many multiply-adds stay on one thread.
 inline constexpr std::size_t parallel_madds = std::size_t{1} << 18;
@@ -26,16 +26,19 @@ inline constexpr std::size_t parallel_madds = std::size_t{1} << 18;
 /// column sums of op(B) for columns [j0, j1) (indexed by global column).
 template <class T, class SA, class SB, class Epilogue>
 void gemm_block(std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, std::size_t k,
-                T alpha, const operand<SA>& a, const operand<SB>& b, T beta, T* c,
-                std::size_t ldc, const Epilogue& epi, T* sums) {
+                T alpha, const operand<SA>& a, const operand<SB>& b, T beta, T* c, std::size_t ldc,
+                const Epilogue& epi, T* sums) {
     using bk = blocking<T>;
     constexpr std::size_t mr = bk::mr, nr = bk::nr, w = bk::w, nv = bk::nv;
     const std::size_t m = i1 - i0;
     const bool in_place_b = is_view<SB> && !b.trans && sums == nullptr && m <= unpacked_b_rows<T>;
+    // A transposed A already has each depth step's rows contiguous; with a single sliver of
+    // columns each element is used once per step, so packing would only add a copy.
+    const bool in_place_a = is_view<SA> && a.trans && j1 - j0 <= nr;
     const std::size_t kc_max = std::min(bk::kc, k);
-    T* abuf = scratch<T>(0, (std::min(bk::mc, m) + mr - 1) / mr * mr * kc_max);
-    T* bbuf = scratch<T>(
-        1, (in_place_b ? nr : (std::min(bk::nc, j1 - j0) + nr - 1) / nr * nr) * kc_max);
+    T* abuf = scratch<T>(0, (std::min(bk::mc, m) + mr - 1) / mr * mr * kc_max + w);
+    T* bbuf =
+        scratch<T>(1, (in_place_b ? nr : (std::min(bk::nc, j1 - j0) + nr - 1) / nr * nr) * kc_max);
     const auto& table = kernel_table<T, Epilogue>;
 
     for (std::size_t jc = j0; jc < j1; jc += bk::nc) {
@@ -51,11 +54,11 @@ void gemm_block(std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, 
                 pack_b(b, pc, kc, jc + full_nc, nc - full_nc, bbuf, static_cast<T*>(nullptr));
             for (std::size_t ic = i0; ic < i1; ic += bk::mc) {
                 const std::size_t mc = std::min(bk::mc, i1 - ic);
-                pack_a(a, ic, mc, pc, kc, abuf);
+                if (!in_place_a) pack_a(a, ic, mc, pc, kc, abuf);
                 for (std::size_t jr = 0; jr < nc; jr += nr) {
                     const std::size_t cols = std::min(nr, nc - jr);
-                    tile_args<T> t{kc, nullptr, nullptr, nr, nullptr, ldc, cols, alpha, beta_k,
-                                   last, 0, jc + jr};
+                    tile_args<T> t{kc,   nullptr, mr,     nullptr, nr, nullptr, ldc,
+                                   cols, alpha,   beta_k, last,    0,  jc + jr};
                     if (!in_place_b) {
                         t.b = bbuf + jr * kc;
                     } else if (jr < full_nc) {
@@ -69,7 +72,12 @@ void gemm_block(std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, 
                     const std::size_t regs = (cols + w - 1) / w;
                     for (std::size_t ir = 0; ir < mc; ir += mr) {
                         const std::size_t rows = std::min(mr, mc - ir);
-                        t.a = abuf + ir * kc;
+                        if (!in_place_a) {
+                            t.a = abuf + ir * kc;
+                        } else if constexpr (is_view<SA>) {
+                            t.a = a.src.p + pc * a.src.ld + ic + ir;
+                            t.lda = a.src.ld;
+                        }
                         t.c = c + (ic + ir) * ldc + jc + jr;
                         t.i = ic + ir;
                         table[(rows - 1) * nv + regs - 1](t, epi);
@@ -88,7 +96,8 @@ void gemm_driver(std::size_t m, std::size_t n, std::size_t k, T alpha, const ope
                  T* sums) {
     using bk = blocking<T>;
     if (sums)
-        for (std::size_t j = 0; j < n; ++j) sums[j] = beta == T(0) ? T(0) : beta * sums[j];
+        for (std::size_t j = 0; j < n; ++j)
+            sums[j] = beta == T(0) ? T(0) : beta * sums[j];
     if (n == 0) return;
     if (m == 0 || k == 0 || (alpha == T(0) && sums == nullptr)) {
         for (std::size_t i = 0; i < m; ++i)
@@ -117,7 +126,7 @@ void gemm_driver(std::size_t m, std::size_t n, std::size_t k, T alpha, const ope
         const std::size_t extent = split_n ? n : m;
         const std::size_t used = std::min(nt, blocks);
         if (used > 1) {
-#pragma omp parallel num_threads(static_cast<int>(used))
+#pragma omp parallel num_threads(static_cast <int>(used))
             {
                 const auto t = static_cast<std::size_t>(omp_get_thread_num());
                 const std::size_t b0 = std::min(extent, blocks * t / used * unit);

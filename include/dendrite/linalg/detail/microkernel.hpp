@@ -11,59 +11,39 @@
 
 namespace dendrite::linalg::detail {
 
-/// Arguments of one micro-kernel call. `a` is a packed sliver (kc steps of blocking::mr
-/// values), `b` holds kc rows of (at least) V * width values, `ldb` apart (nr when packed,
-/// the row stride of B when read in place).
+/// Arguments of one micro-kernel call. `a` holds kc steps of (at least) R rows, `lda` apart
+/// (blocking::mr when packed, the row stride of a transposed A read in place), `b` holds kc rows of
+/// (at least) V * width values, `ldb` apart (nr when packed, the row stride of B when read in
+/// place).
 template <class T>
 struct tile_args {
     std::size_t kc;
     const T* a;
+    std::size_t lda;
     const T* b;
     std::size_t ldb;
     T* c;
     std::size_t ldc;
     std::size_t cols;  // valid columns of the tile, <= V * width
     T alpha;
-    T beta;     // 0: C is not read
-    bool last;  // the last k block: apply the epilogue
+    T beta;         // 0: C is not read
+    bool last;      // the last k block: apply the epilogue
     std::size_t i;  // global row and column of the tile, for the epilogue
     std::size_t j;
 };
 
+/// Writes an R x V register tile: C = epi(alpha acc + beta C) on the last k block, else
+/// C = alpha acc + beta C. Kept out of line: inlined, its partial-tile path made GCC keep one
+/// accumulator of the k loop in memory, a store-to-load chain on every step.
 template <class T, std::size_t R, std::size_t V, class Epilogue>
-void micro_kernel(const tile_args<T>& t, const Epilogue& epi) {
+[[gnu::noinline]] void store_tile(const simd::batch<T> (&acc)[R][V], const tile_args<T>& t,
+                                  const Epilogue& epi) {
     using B = simd::batch<T>;
     constexpr std::size_t w = simd::width<T>;
-    constexpr std::size_t mr = blocking<T>::mr;
-    B acc[R][V];
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (std::size_t v = 0; v < V; ++v) acc[r][v] = B(T(0));
-
-    const T* DENDRITE_RESTRICT a = t.a;
-    const T* DENDRITE_RESTRICT b = t.b;
-    const std::size_t ldb = t.ldb;
-    for (std::size_t p = 0; p < t.kc; ++p) {
-        B bv[V];
-#pragma GCC unroll 4
-        for (std::size_t v = 0; v < V; ++v) bv[v] = simd::load(b + v * w);
-#pragma GCC unroll 16
-        for (std::size_t r = 0; r < R; ++r) {
-            const B ar(a[r]);
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < V; ++v) acc[r][v] = simd::fma(ar, bv[v], acc[r][v]);
-        }
-        a += mr;
-        b += ldb;
-    }
-
     const B alpha(t.alpha), beta(t.beta);
     const bool read_c = t.beta != T(0);
-#pragma GCC unroll 16
     for (std::size_t r = 0; r < R; ++r) {
         T* crow = t.c + r * t.ldc;
-#pragma GCC unroll 4
         for (std::size_t v = 0; v < V; ++v) {
             const std::size_t j = v * w;
             if (j + w <= t.cols) {
@@ -85,6 +65,39 @@ void micro_kernel(const tile_args<T>& t, const Epilogue& epi) {
     }
 }
 
+/// C tile += a sliver (R rows) times b (V registers wide) over kc steps, then store_tile.
+template <class T, std::size_t R, std::size_t V, class Epilogue>
+void micro_kernel(const tile_args<T>& t, const Epilogue& epi) {
+    using B = simd::batch<T>;
+    constexpr std::size_t w = simd::width<T>;
+    B acc[R][V];
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v)
+            acc[r][v] = B(T(0));
+
+    const T* DENDRITE_RESTRICT a = t.a;
+    const T* DENDRITE_RESTRICT b = t.b;
+    const std::size_t lda = t.lda, ldb = t.ldb;
+    for (std::size_t p = 0; p < t.kc; ++p) {
+        B bv[V];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v)
+            bv[v] = simd::load(b + v * w);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < R; ++r) {
+            const B ar(a[r]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < V; ++v)
+                acc[r][v] = simd::fma(ar, bv[v], acc[r][v]);
+        }
+        a += lda;
+        b += ldb;
+    }
+    store_tile<T, R, V>(acc, t, epi);
+}
+
 template <class T, class Epilogue>
 using kernel_fn = void (*)(const tile_args<T>&, const Epilogue&);
 
@@ -99,7 +112,7 @@ constexpr auto make_kernel_table(std::index_sequence<I...>) {
 /// kernel of their own size rather than a padded full tile, so the m = 32 of a small batch
 /// wastes no flops on padding rows.
 template <class T, class Epilogue>
-inline constexpr auto kernel_table = make_kernel_table<T, Epilogue>(
-    std::make_index_sequence<blocking<T>::mr * blocking<T>::nv>{});
+inline constexpr auto kernel_table =
+    make_kernel_table<T, Epilogue>(std::make_index_sequence<blocking<T>::mr * blocking<T>::nv>{});
 
 }  // namespace dendrite::linalg::detail

@@ -21,7 +21,8 @@ struct operand {
 
 /// Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of op(A) into slivers of mr rows:
 /// dst[s * mr * kc + q * mr + r] = op(A)[i0 + s * mr + r][p0 + q]. Rows past mc are left unset
-/// (the edge kernel does not read them).
+/// (the edge kernel does not read them); up to simd::width<T> elements past the block may be
+/// written, so the buffer needs that much slack.
 template <class T, class S>
 void pack_a(const operand<S>& a, std::size_t i0, std::size_t mc, std::size_t p0, std::size_t kc,
             T* DENDRITE_RESTRICT dst) {
@@ -32,23 +33,38 @@ void pack_a(const operand<S>& a, std::size_t i0, std::size_t mc, std::size_t p0,
         const std::size_t rows = std::min(mr, mc - s);
         const std::size_t i = i0 + s;
         if (a.trans) {
-            // op(A)[i][p] = S(p, i): each depth step is a contiguous run of rows.
+            // op(A)[i][p] = S(p, i): each depth step is a contiguous run of rows. One register
+            // covers the sliver; its lanes past mr land in the next step's slot (rewritten
+            // next) or in the buffer's slack.
+            const bool one_store = rows <= w && i + w <= i0 + mc;
             for (std::size_t q = 0; q < kc; ++q) {
                 T* d = dst + q * mr;
+                if (one_store) {
+                    simd::store(d, a.src.template get<B>(p0 + q, i));
+                    continue;
+                }
                 std::size_t r = 0;
-                for (; r + w <= rows; r += w) simd::store(d + r, a.src.template get<B>(p0 + q, i + r));
-                for (; r < rows; ++r) d[r] = a.src.template get<T>(p0 + q, i + r);
+                for (; r + w <= rows; r += w)
+                    simd::store(d + r, a.src.template get<B>(p0 + q, i + r));
+                for (; r < rows; ++r)
+                    d[r] = a.src.template get<T>(p0 + q, i + r);
             }
         } else {
-            // op(A)[i][p] = S(i, p): read w depths of each row at once, then transpose through
-            // a small buffer.
+            // op(A)[i][p] = S(i, p): read w depths of w rows, transpose in registers, store w
+            // depth steps. Stores spill past mr as above, so steps go in ascending order.
+            constexpr std::size_t groups = (mr + w - 1) / w;
             std::size_t q = 0;
-            alignas(simd::alignment) T buf[mr][w];
             for (; q + w <= kc; q += w) {
-                for (std::size_t r = 0; r < rows; ++r)
-                    simd::store_aligned(buf[r], a.src.template get<B>(i + r, p0 + q));
+                B blk[groups][w];
+                for (std::size_t g = 0; g < groups; ++g) {
+                    for (std::size_t l = 0; l < w; ++l)
+                        blk[g][l] = g * w + l < rows ? a.src.template get<B>(i + g * w + l, p0 + q)
+                                                     : B(T(0));
+                    simd::transpose(blk[g]);
+                }
                 for (std::size_t l = 0; l < w; ++l)
-                    for (std::size_t r = 0; r < rows; ++r) dst[(q + l) * mr + r] = buf[r][l];
+                    for (std::size_t g = 0; g < groups; ++g)
+                        simd::store(dst + (q + l) * mr + g * w, blk[g][l]);
             }
             for (; q < kc; ++q)
                 for (std::size_t r = 0; r < rows; ++r)
@@ -73,7 +89,8 @@ void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0,
         if (!b.trans) {
             // op(B)[p][j] = S(p, j): rows of the sliver are contiguous runs of S.
             B acc[nv];
-            for (std::size_t v = 0; v < nv; ++v) acc[v] = B(T(0));
+            for (std::size_t v = 0; v < nv; ++v)
+                acc[v] = B(T(0));
             if (cols == nr) {
                 for (std::size_t q = 0; q < kc; ++q)
 #pragma GCC unroll 4
@@ -83,46 +100,70 @@ void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0,
                         simd::store_aligned(dst + q * nr + v * w, x);
                     }
             } else {
-                alignas(simd::alignment) T row[nr];
-                for (std::size_t q = 0; q < kc; ++q) {
-                    for (std::size_t c = 0; c < nr; ++c)
-                        row[c] = c < cols ? b.src.template get<T>(p0 + q, j + c) : T(0);
+                alignas(simd::alignment) T part[w];
+                const std::size_t full = cols / w, rest = cols % w;
+                for (std::size_t q = 0; q < kc; ++q)
                     for (std::size_t v = 0; v < nv; ++v) {
-                        const B x = simd::load_aligned(row + v * w);
+                        B x(T(0));
+                        if (v < full) {
+                            x = b.src.template get<B>(p0 + q, j + v * w);
+                        } else if (v == full && rest) {
+                            for (std::size_t l = 0; l < w; ++l)
+                                part[l] =
+                                    l < rest ? b.src.template get<T>(p0 + q, j + v * w + l) : T(0);
+                            x = simd::load_aligned(part);
+                        }
                         acc[v] += x;
                         simd::store_aligned(dst + q * nr + v * w, x);
                     }
-                }
             }
             if (sums) {
                 alignas(simd::alignment) T tot[nr];
-                for (std::size_t v = 0; v < nv; ++v) simd::store_aligned(tot + v * w, acc[v]);
-                for (std::size_t c = 0; c < cols; ++c) sums[s + c] += tot[c];
+                for (std::size_t v = 0; v < nv; ++v)
+                    simd::store_aligned(tot + v * w, acc[v]);
+                for (std::size_t c = 0; c < cols; ++c)
+                    sums[s + c] += tot[c];
             }
+        } else if (cols == nr) {
+            // op(B)[p][j] = S(j, p): w columns x w depths per register transpose.
+            B acc[nv];
+            for (std::size_t v = 0; v < nv; ++v)
+                acc[v] = B(T(0));
+            std::size_t q = 0;
+            for (; q + w <= kc; q += w)
+                for (std::size_t v = 0; v < nv; ++v) {
+                    B blk[w];
+                    for (std::size_t l = 0; l < w; ++l)
+                        blk[l] = b.src.template get<B>(j + v * w + l, p0 + q);
+                    simd::transpose(blk);
+                    for (std::size_t l = 0; l < w; ++l) {
+                        acc[v] += blk[l];
+                        simd::store_aligned(dst + (q + l) * nr + v * w, blk[l]);
+                    }
+                }
+            alignas(simd::alignment) T tot[nr];
+            for (std::size_t v = 0; v < nv; ++v)
+                simd::store_aligned(tot + v * w, acc[v]);
+            for (; q < kc; ++q)
+                for (std::size_t c = 0; c < nr; ++c) {
+                    const T x = b.src.template get<T>(j + c, p0 + q);
+                    tot[c] += x;
+                    dst[q * nr + c] = x;
+                }
+            if (sums)
+                for (std::size_t c = 0; c < nr; ++c)
+                    sums[s + c] += tot[c];
         } else {
-            // op(B)[p][j] = S(j, p): read each column of the sliver along its contiguous depth.
+            // The last, partial sliver: column by column, zero past cols.
             for (std::size_t c = 0; c < nr; ++c) {
                 T* d = dst + c;
-                if (c >= cols) {
-                    for (std::size_t q = 0; q < kc; ++q) d[q * nr] = T(0);
-                    continue;
-                }
-                B acc(T(0));
-                T tail = 0;
-                std::size_t q = 0;
-                alignas(simd::alignment) T buf[w];
-                for (; q + w <= kc; q += w) {
-                    const B x = b.src.template get<B>(j + c, p0 + q);
-                    acc += x;
-                    simd::store_aligned(buf, x);
-                    for (std::size_t l = 0; l < w; ++l) d[(q + l) * nr] = buf[l];
-                }
-                for (; q < kc; ++q) {
-                    const T x = b.src.template get<T>(j + c, p0 + q);
-                    tail += x;
+                T tot = 0;
+                for (std::size_t q = 0; q < kc; ++q) {
+                    const T x = c < cols ? b.src.template get<T>(j + c, p0 + q) : T(0);
+                    tot += x;
                     d[q * nr] = x;
                 }
-                if (sums) sums[s + c] += simd::hsum(acc) + tail;
+                if (sums && c < cols) sums[s + c] += tot;
             }
         }
     }

@@ -9,7 +9,7 @@
 namespace dendrite::linalg::detail {
 
 class scratch_buffer {
-public:
+  public:
     scratch_buffer() = default;
     scratch_buffer(const scratch_buffer&) = delete;
     scratch_buffer& operator=(const scratch_buffer&) = delete;
@@ -26,7 +26,7 @@ public:
         return data_;
     }
 
-private:
+  private:
     void* data_ = nullptr;
     std::size_t size_ = 0;
 };

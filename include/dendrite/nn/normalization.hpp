@@ -1,0 +1,124 @@
+#pragma once
+// Batch normalisation and layer normalisation over features, composed from differentiable ops so
+// their backward passes are derived, not written.
+
+#include <string>
+
+#include "dendrite/autodiff/fused.hpp"
+#include "dendrite/autodiff/leaves.hpp"
+#include "dendrite/autodiff/reductions.hpp"
+#include "dendrite/nn/context.hpp"
+#include "dendrite/nn/parameter.hpp"
+
+namespace dendrite::nn {
+
+/// Batch normalisation of [batch, features] (Ioffe & Szegedy 2015): training normalises with the
+/// batch mean and (biased) variance and updates running statistics with `momentum`; evaluation
+/// uses the running statistics. y = gamma (x - mean) / sqrt(var + eps) + beta.
+template <class T>
+class batch_norm_layer {
+public:
+    using value_type = T;
+    explicit batch_norm_layer(std::size_t features, double momentum = 0.1, double eps = 1e-5,
+                              std::string name = "batch_norm")
+        : gamma(shape{features}, name + ".weight", false),
+          beta(shape{features}, name + ".bias", false),
+          running_mean(shape{features}),
+          running_var(shape{features}, T(1)),
+          momentum_(static_cast<T>(momentum)),
+          eps_(static_cast<T>(eps)),
+          name_(std::move(name)) {
+        gamma.value.fill(T(1));
+    }
+
+    var<T> forward(const context& ctx, const var<T>& x) {
+        if (x.shape().rank() != 2 || x.shape()[1] != gamma.size())
+            throw shape_error(name_ + ": expects [batch, " + std::to_string(gamma.size()) + "], got " + x.shape().str());
+        tape& t = ctx.tape;
+        const auto g = dendrite::parameter(t, gamma.value, gamma.grad);
+        const auto b = dendrite::parameter(t, beta.value, beta.grad);
+        if (!ctx.training) return var<T>((x - running_mean) * rsqrt(running_var + eps_) * g + b);
+        const auto mu = mean(x, 0, true);
+        const var<T> centered = x - mu;
+        const auto variance = mean(square(centered), 0, true);
+        {
+            // Running statistics take the unbiased variance, as PyTorch's do.
+            const T n = static_cast<T>(x.shape()[0]);
+            const T unbias = n > 1 ? n / (n - 1) : T(1);
+            running_mean.assign(running_mean * (1 - momentum_) + mu.value().reshape(running_mean.shape()) * momentum_);
+            running_var.assign(running_var * (1 - momentum_) +
+                               variance.value().reshape(running_var.shape()) * (momentum_ * unbias));
+        }
+        return var<T>(centered * rsqrt(variance + eps_) * g + b);
+    }
+    void init(rng&) {
+        gamma.value.fill(T(1));
+        beta.value.fill(T(0));
+        running_mean.fill(T(0));
+        running_var.fill(T(1));
+    }
+    template <class F>
+    void for_each_parameter(F&& f) {
+        f(gamma);
+        f(beta);
+    }
+    /// Non-trainable state saved with checkpoints.
+    template <class F>
+    void for_each_buffer(F&& f) {
+        f(name_ + ".running_mean", running_mean);
+        f(name_ + ".running_var", running_var);
+    }
+    std::string describe() const { return std::string(kind) + "(" + std::to_string(gamma.size()) + ")"; }
+
+    nn::parameter<T> gamma, beta;
+    tensor<T> running_mean, running_var;
+    static constexpr const char* kind = "batch_norm";
+
+private:
+    T momentum_, eps_;
+    std::string name_;
+};
+
+/// Layer normalisation of [batch, features] (Ba et al. 2016): each row normalised by its own mean
+/// and variance, then y = gamma x_hat + beta; identical in training and evaluation.
+template <class T>
+class layer_norm_layer {
+public:
+    using value_type = T;
+    explicit layer_norm_layer(std::size_t features, double eps = 1e-5, std::string name = "layer_norm")
+        : gamma(shape{features}, name + ".weight", false),
+          beta(shape{features}, name + ".bias", false),
+          eps_(static_cast<T>(eps)),
+          name_(std::move(name)) {
+        gamma.value.fill(T(1));
+    }
+
+    var<T> forward(const context& ctx, const var<T>& x) {
+        if (x.shape().rank() != 2 || x.shape()[1] != gamma.size())
+            throw shape_error(name_ + ": expects [batch, " + std::to_string(gamma.size()) + "], got " + x.shape().str());
+        const auto g = dendrite::parameter(ctx.tape, gamma.value, gamma.grad);
+        const auto b = dendrite::parameter(ctx.tape, beta.value, beta.grad);
+        const var<T> centered = x - mean(x, 1, true);
+        const auto variance = mean(square(centered), 1, true);
+        return var<T>(centered * rsqrt(variance + eps_) * g + b);
+    }
+    void init(rng&) {
+        gamma.value.fill(T(1));
+        beta.value.fill(T(0));
+    }
+    template <class F>
+    void for_each_parameter(F&& f) {
+        f(gamma);
+        f(beta);
+    }
+    std::string describe() const { return std::string(kind) + "(" + std::to_string(gamma.size()) + ")"; }
+
+    nn::parameter<T> gamma, beta;
+    static constexpr const char* kind = "layer_norm";
+
+private:
+    T eps_;
+    std::string name_;
+};
+
+}  // namespace dendrite::nn

@@ -1,0 +1,131 @@
+#pragma once
+// Stochastic gradient descent with momentum, Nesterov momentum and L2 weight decay.
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "dendrite/nn/parameter.hpp"
+#include "dendrite/optim/detail/state.hpp"
+#include "dendrite/optim/detail/update_loop.hpp"
+#include "dendrite/optim/optimizer.hpp"
+#include "dendrite/simd/simd.hpp"
+
+namespace dendrite::optim {
+
+/// Hyper-parameters of `sgd`. Use with designated initialisers: `sgd<float>({.lr = 0.1,
+/// .momentum = 0.9, .nesterov = true})`.
+struct sgd_options {
+    double lr = 1e-2;           ///< learning rate (>= 0)
+    double momentum = 0;        ///< momentum factor mu in [0, 1); 0 keeps no buffer
+    double dampening = 0;       ///< scales the new gradient by (1 - dampening) in the buffer
+    bool nesterov = false;      ///< Nesterov momentum (needs momentum > 0 and dampening = 0)
+    double weight_decay = 0;    ///< L2 penalty lambda, added to the gradient where p.decay
+};
+
+/// SGD as in PyTorch's torch.optim.SGD. For each parameter w with gradient g, at step t:
+///
+///   d = g + lambda w                    (lambda = weight_decay, only where p.decay)
+///   b = d                               (t = 1)
+///   b = mu b + (1 - dampening) d        (t > 1)
+///   d = d + mu b  (Nesterov)  or  d = b (classical momentum)      [both only when mu > 0]
+///   w = w - lr d
+///
+/// State: one buffer b per parameter when momentum > 0 ("sgd.momentum.<name>"). Cost per
+/// element: one pass reading w, g (and b), writing w (and b); no allocation after the first step.
+template <class T>
+class sgd {
+public:
+    using value_type = T;
+
+    explicit sgd(const sgd_options& options = {})
+        : options_(validated(options)),
+          slots_("sgd", options.momentum != 0
+                            ? std::vector<std::pair<std::string, T>>{{"momentum", T(0)}}
+                            : std::vector<std::pair<std::string, T>>{}) {}
+
+    /// Applies one update to every parameter from its gradient.
+    void step(nn::parameter_list<T>& params) {
+        slots_.bind(params, "sgd");
+        const T lr = static_cast<T>(options_.lr);
+        const T mu = static_cast<T>(options_.momentum);
+        const T wd = static_cast<T>(options_.weight_decay);
+        // The first step seeds the buffer with the gradient itself, undamped (as PyTorch does).
+        const bool first = steps_ == 0;
+        const T keep = first ? T(0) : mu;
+        const T add = first ? T(1) : static_cast<T>(1 - options_.dampening);
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            nn::parameter<T>& p = params[i];
+            T* w = p.value.data();
+            const T* g = p.grad.data();
+            const std::size_t n = p.size();
+            detail::dispatch(p.decay && wd != T(0), [&](auto decay) {
+                if (mu == T(0)) {
+                    detail::update_loop(n, detail::writes(w), detail::reads(g),
+                                        [=](auto& w, const auto& g) {
+                                            using X = std::remove_cvref_t<decltype(w)>;
+                                            X d = g;
+                                            if constexpr (decltype(decay)::value) d = d + X(wd) * w;
+                                            w = w - X(lr) * d;
+                                        });
+                    return;
+                }
+                T* b = slots_.data(0, i);
+                detail::dispatch(options_.nesterov, [&](auto nesterov) {
+                    detail::update_loop(n, detail::writes(w, b), detail::reads(g),
+                                        [=](auto& w, auto& b, const auto& g) {
+                                            using X = std::remove_cvref_t<decltype(w)>;
+                                            X d = g;
+                                            if constexpr (decltype(decay)::value) d = d + X(wd) * w;
+                                            b = X(keep) * b + X(add) * d;
+                                            if constexpr (decltype(nesterov)::value)
+                                                d = d + X(mu) * b;
+                                            else
+                                                d = b;
+                                            w = w - X(lr) * d;
+                                        });
+                });
+            });
+        }
+        ++steps_;
+    }
+
+    double learning_rate() const noexcept { return options_.lr; }
+    /// Sets the rate the next steps use (what a schedule calls between epochs or steps).
+    void set_learning_rate(double lr) {
+        if (!(lr >= 0)) throw std::invalid_argument("sgd: learning rate must be >= 0");
+        options_.lr = lr;
+    }
+    /// Steps taken since construction or the last load_state.
+    std::size_t steps() const noexcept { return steps_; }
+    const sgd_options& options() const noexcept { return options_; }
+
+    /// A deep copy of the momentum buffers and the step count ("sgd.step").
+    state_list<T> state() const { return slots_.save(steps_); }
+    /// Restores a snapshot from `state()` for the same parameters (matched by name).
+    void load_state(const nn::parameter_list<T>& params, const state_list<T>& s) {
+        steps_ = slots_.load(params, s, "sgd");
+    }
+
+private:
+    static sgd_options validated(const sgd_options& o) {
+        if (!(o.lr >= 0)) throw std::invalid_argument("sgd: learning rate must be >= 0");
+        if (!(o.momentum >= 0 && o.momentum < 1))
+            throw std::invalid_argument("sgd: momentum must be in [0, 1)");
+        if (!(o.dampening >= 0 && o.dampening <= 1))
+            throw std::invalid_argument("sgd: dampening must be in [0, 1]");
+        if (!(o.weight_decay >= 0)) throw std::invalid_argument("sgd: weight decay must be >= 0");
+        if (o.nesterov && (o.momentum == 0 || o.dampening != 0))
+            throw std::invalid_argument("sgd: Nesterov momentum needs momentum > 0 and dampening = 0");
+        return o;
+    }
+
+    sgd_options options_;
+    detail::slot_buffers<T> slots_;
+    std::size_t steps_ = 0;
+};
+
+}  // namespace dendrite::optim
