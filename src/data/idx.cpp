@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -35,10 +36,9 @@ public:
         }
         const bool gzip = got == 2 && head[0] == 0x1f && head[1] == 0x8b;
         if (!gzip && path.extension() == ".gz") {
-            char buf[64];
-            std::snprintf(buf, sizeof buf, "not a gzip file (starts with 0x%02x%s, expected 0x1f 0x8b)", head[0],
-                          got == 2 ? (" 0x" + hex_byte(head[1])).c_str() : "");
-            fail(buf);
+            std::string start = "0x" + hex_byte(head[0]);
+            if (got == 2) start += " 0x" + hex_byte(head[1]);
+            fail("not a gzip file (starts with " + start + ", expected 0x1f 0x8b)");
         }
         if (gzip) {
             std::fclose(raw_);
@@ -126,12 +126,13 @@ idx_bytes read_idx(byte_source& src, std::size_t rank, const char* kind) {
                  ")" + src.end_note());
     const std::uint32_t magic = big_endian32(head);
     if (magic != expected_magic) {
-        std::string msg = "bad magic number " + hex32(magic) + " (expected " + hex32(expected_magic) + ": IDX " + kind;
-        msg += ")";
-        if ((magic & 0xFFFFFF00u) == 0x00000800u && (magic & 0xFFu) != rank)
-            msg += "; this is an IDX file of " + std::to_string(magic & 0xFFu) + " dimensions" +
-                   (rank == 3 ? ", a label file?" : ", an image file?");
-        else if ((magic & 0xFFFF0000u) == 0 && (magic & 0xFF00u) != 0x0800u)
+        std::string msg = "bad magic number " + hex32(magic) + " (expected " + hex32(expected_magic) +
+                          " for IDX " + kind + ")";
+        if ((magic & 0xFFFFFF00u) == 0x00000800u)
+            msg += "; this IDX file has " + std::to_string(magic & 0xFFu) + " dimensions" +
+                   (rank == 3 && (magic & 0xFFu) == 1 ? ", a label file?" : "") +
+                   (rank == 1 && (magic & 0xFFu) == 3 ? ", an image file?" : "");
+        else if ((magic & 0xFFFF0000u) == 0)
             msg += "; only unsigned-byte elements (type 0x08) are supported";
         src.fail(msg);
     }
@@ -171,7 +172,7 @@ idx_bytes read_idx(byte_source& src, std::size_t rank, const char* kind) {
     unsigned char extra;
     if (src.read(&extra, 1) != 0)
         src.fail("longer than the " + std::to_string(expected_total) + " bytes its header announces (" +
-                 std::to_string(rank == 1 ? out.dims[0] : out.dims[0]) + " " + kind + ")");
+                 std::to_string(out.dims[0]) + " " + kind + ")");
     return out;
 }
 
@@ -179,7 +180,7 @@ idx_bytes read_idx(byte_source& src, std::size_t rank, const char* kind) {
 
 tensor<float> read_idx_images(const std::filesystem::path& path, image_layout layout) {
     byte_source src(path);
-    const idx_bytes raw = read_idx(src, 3, "images [n, rows, cols]");
+    const idx_bytes raw = read_idx(src, 3, "images");
     const std::size_t n = raw.dims[0], rows = raw.dims[1], cols = raw.dims[2];
     tensor<float> x = tensor<float>::uninitialized(layout == image_layout::flat ? dendrite::shape{n, rows * cols}
                                                                                  : dendrite::shape{n, 1, rows, cols});
@@ -192,7 +193,7 @@ tensor<float> read_idx_images(const std::filesystem::path& path, image_layout la
 
 std::vector<std::int32_t> read_idx_labels(const std::filesystem::path& path, std::size_t classes) {
     byte_source src(path);
-    const idx_bytes raw = read_idx(src, 1, "labels [n]");
+    const idx_bytes raw = read_idx(src, 1, "labels");
     std::vector<std::int32_t> y(raw.data.size());
     for (std::size_t i = 0; i < y.size(); ++i) {
         if (raw.data[i] >= classes)

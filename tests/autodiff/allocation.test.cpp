@@ -72,7 +72,7 @@ std::size_t allocations_in_steady_state(F&& step) {
 }  // namespace
 
 TEST_CASE("the counting operator new sees allocations", "[autodiff][allocation]") {
-    const std::size_t n = allocations_in_steady_state([] { tensor<float> t({100}); });
+    const std::size_t n = allocations_in_steady_state([] { tensor<float> t(shape{100}); });
     CHECK(n == 1);
 }
 
@@ -82,10 +82,10 @@ TEST_CASE("recording and differentiating an MLP step again allocates nothing", "
     const tensor<float> x = uniform<float>({batch, in}, -1, 1, g);
     std::vector<std::int32_t> labels(batch);
     for (auto& l : labels) l = static_cast<std::int32_t>(g.below(classes));
-    tensor<float> w1 = uniform<float>({in, hidden}, -0.3f, 0.3f, g), w1_grad({in, hidden});
-    tensor<float> b1({hidden}), b1_grad({hidden});
-    tensor<float> w2 = uniform<float>({hidden, classes}, -0.3f, 0.3f, g), w2_grad({hidden, classes});
-    tensor<float> b2({classes}), b2_grad({classes});
+    tensor<float> w1 = uniform<float>({in, hidden}, -0.3f, 0.3f, g), w1_grad(shape{in, hidden});
+    tensor<float> b1(shape{hidden}), b1_grad(shape{hidden});
+    tensor<float> w2 = uniform<float>({hidden, classes}, -0.3f, 0.3f, g), w2_grad(shape{hidden, classes});
+    tensor<float> b2(shape{classes}), b2_grad(shape{classes});
     tape t;
     float loss_value = 0;
     auto step = [&] {

@@ -159,7 +159,7 @@ TEST_CASE("every loss passes gradcheck", "[autodiff][gradcheck][loss]") {
     // soft targets (rows of a softmax) and one-hot targets
     const tensor<double> r = uniform<double>({batch, classes}, -1, 1, g);
     const tensor<double> soft = exp(r - logsumexp(r, 1, true));
-    tensor<double> onehot({batch, classes});
+    tensor<double> onehot(shape{batch, classes});
     for (std::size_t i = 0; i < batch; ++i) onehot(i, static_cast<std::size_t>(labels[i])) = 1.0;
     DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto x) { return softmax_cross_entropy(x, soft); }, logits), 1e-6);
     DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto x) { return softmax_cross_entropy(x, onehot); }, logits), 1e-6);
@@ -179,7 +179,7 @@ TEST_CASE("losses agree with their definitions", "[autodiff][loss]") {
     const tensor<double> xv = uniform<double>({4, 6}, -3, 3, g);
     const std::vector<std::int64_t> labels{5, 0, 2, 2};
     const tensor<double> lsm = xv - logsumexp(xv, 1, true);
-    tensor<double> onehot({4, 6});
+    tensor<double> onehot(shape{4, 6});
     double nll = 0, smoothed = 0;
     const double eps = 0.2;
     for (std::size_t i = 0; i < 4; ++i) {
@@ -215,7 +215,7 @@ TEST_CASE("losses agree with their definitions", "[autodiff][loss]") {
     CHECK_THROWS_AS(softmax_cross_entropy(x, std::vector<int>{1, 2, 3}), shape_error);
     CHECK_THROWS_AS(softmax_cross_entropy(x, std::vector<int>{1, 2, 3, 6}), std::out_of_range);
     CHECK_THROWS_AS(nll_loss(x, std::vector<int>{-1, 2, 3, 0}), std::out_of_range);
-    CHECK_THROWS_AS(softmax_cross_entropy(x, tensor<double>({4, 5})), shape_error);
+    CHECK_THROWS_AS(softmax_cross_entropy(x, tensor<double>(shape{4, 5})), shape_error);
 }
 
 TEST_CASE("float results agree with double", "[autodiff][float]") {

@@ -117,13 +117,12 @@ std::vector<shape> sampled_shapes() {
     std::vector<shape> out;
     constexpr std::size_t count = std::size(edge_sizes);
     for (std::size_t i = 0; i < count; ++i)
-        for (std::size_t step : {1u, 4u, 7u})
+        for (std::size_t step : {1u, 5u})
             out.push_back({edge_sizes[i], edge_sizes[(i + step) % count],
                            edge_sizes[(i * 3 + step + 2) % count]});
     out.push_back({1000, 33, 65});
     out.push_back({17, 1000, 63});
     out.push_back({65, 31, 1000});
-    out.push_back({130, 257, 600});
     return out;
 }
 

@@ -8,6 +8,8 @@
 #include "dendrite/nn/embedding.hpp"
 #include "dendrite/nn/init.hpp"
 #include "dendrite/nn/layer.hpp"
+#include "dendrite/nn/module.hpp"
+#include "dendrite/nn/network.hpp"
 #include "dendrite/nn/normalization.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/nn/sequential.hpp"

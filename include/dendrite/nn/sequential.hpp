@@ -10,6 +10,8 @@
 #include <boost/hana/fold_left.hpp>
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/length.hpp>
+#include <boost/hana/pair.hpp>
+#include <boost/hana/integral_constant.hpp>
 #include <boost/hana/tuple.hpp>
 #include <boost/hana/unpack.hpp>
 #include <array>
@@ -72,8 +74,8 @@ struct check_input_size;
 template <std::size_t I, class Layer, std::size_t E, std::size_t R>
 struct check_input_size<layer_number<I>, Layer, expects_inputs<E>, receives_inputs<R>> {
     static_assert(E == R,
-                  "nn::sequential: input size mismatch: layer_number<i> (the input is layer 0), shown above with "
-                  "its type, expects_inputs<n> but receives_inputs<m> from the layer before it");
+                  "nn::sequential: input size mismatch: the layer at layer_number<i> (its position in the list, "
+                  "the input being 0), shown above with its type, expects_inputs<n> but receives_inputs<m>");
     static constexpr bool value = true;
 };
 
@@ -312,7 +314,7 @@ auto build_layer(const Spec& spec) {
 
 /// Appends the layer for `spec` to the layers built so far, fusing element-wise activations into
 /// the dense layer or activation before them.
-template <class T, std::size_t In0, class Acc, class Spec>
+template <class T, std::size_t In0, std::size_t Position, class Acc, class Spec>
 auto append_layer(Acc acc, const Spec& spec) {
     constexpr std::size_t count = decltype(boost::hana::length(acc))::value;
     constexpr std::size_t in = [] {
@@ -321,7 +323,7 @@ auto append_layer(Acc acc, const Spec& spec) {
         else
             return std::remove_cvref_t<decltype(boost::hana::back(std::declval<Acc&>()))>::out_features;
     }();
-    auto next = build_layer<T, in, count + 1>(spec);
+    auto next = build_layer<T, in, Position>(spec);
     using Next = decltype(next);
     if constexpr (count > 0 && is_activation_layer<Next>) {
         using Prev = std::remove_cvref_t<decltype(boost::hana::back(acc))>;
@@ -359,8 +361,15 @@ auto append_layer(Acc acc, const Spec& spec) {
 
 template <class T, std::size_t In, class SpecTuple>
 auto build_chain(const SpecTuple& specs) {
-    return boost::hana::fold_left(specs, boost::hana::make_tuple(), [](auto acc, const auto& spec) {
-        return append_layer<T, In>(std::move(acc), spec);
+    // Each spec travels with its position in the user's list, for diagnostics.
+    auto indexed = boost::hana::unpack(specs, [](const auto&... s) {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return boost::hana::make_tuple(boost::hana::make_pair(boost::hana::size_c<I + 1>, s)...);
+        }(std::index_sequence_for<decltype(s)...>{});
+    });
+    return boost::hana::fold_left(indexed, boost::hana::make_tuple(), [](auto acc, const auto& entry) {
+        constexpr std::size_t position = decltype(+boost::hana::first(entry))::value;
+        return append_layer<T, In, position>(std::move(acc), boost::hana::second(entry));
     });
 }
 

@@ -134,7 +134,7 @@ public:
                     throw shape_error(std::string(who) + ": load_state: '" + name + "' has " +
                                       std::to_string(e->value.size()) + " elements, parameter has " +
                                       std::to_string(dst.size()));
-                dst.assign(e->value.reshape(dst.shape()));
+                dst = e->value.clone().reshape(dst.shape());
             }
         *this = std::move(loaded);
         return steps;

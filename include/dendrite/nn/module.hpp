@@ -1,0 +1,52 @@
+#pragma once
+// Type-erased layers, for networks whose architecture is known only at run time.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "dendrite/nn/layer.hpp"
+
+namespace dendrite::nn {
+
+/// A layer behind a virtual interface. The kernels inside are the same static, fused ones; only
+/// the call into each layer is virtual (a few nanoseconds per layer per step).
+template <class T>
+class module {
+public:
+    virtual ~module() = default;
+    virtual var<T> forward(const context& ctx, const var<T>& x) = 0;
+    virtual void for_each_parameter(const std::function<void(nn::parameter<T>&)>& f) = 0;
+    virtual void for_each_buffer(const std::function<void(const std::string&, tensor<T>&)>& f) = 0;
+    virtual void init(rng& g) = 0;
+    virtual std::string describe() const = 0;
+    /// Features out for `in` features in.
+    virtual std::size_t out_features(std::size_t in) const = 0;
+};
+
+/// Any layer as a module; `out` gives its output size from its input size.
+template <class T, class L>
+class module_of final : public module<T> {
+public:
+    module_of(L layer, std::function<std::size_t(std::size_t)> out) : layer_(std::move(layer)), out_(std::move(out)) {}
+
+    var<T> forward(const context& ctx, const var<T>& x) override { return layer_.forward(ctx, x); }
+    void for_each_parameter(const std::function<void(nn::parameter<T>&)>& f) override {
+        nn::for_each_parameter(layer_, f);
+    }
+    void for_each_buffer(const std::function<void(const std::string&, tensor<T>&)>& f) override {
+        if constexpr (requires { layer_.for_each_buffer(f); }) layer_.for_each_buffer(f);
+    }
+    void init(rng& g) override { init_layer(layer_, g); }
+    std::string describe() const override { return describe_layer(layer_); }
+    std::size_t out_features(std::size_t in) const override { return out_(in); }
+
+    L& layer() noexcept { return layer_; }
+
+private:
+    L layer_;
+    std::function<std::size_t(std::size_t)> out_;
+};
+
+}  // namespace dendrite::nn

@@ -1,0 +1,89 @@
+#pragma once
+// nn::network: a network built at run time, from a string such as
+// "dense:256,relu,dropout:0.2,dense:10" or from a JSON description, sharing every kernel of the
+// static networks (a dense layer still absorbs the activation after it) and with gradients as
+// automatic as theirs.
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dendrite/nn/module.hpp"
+#include "dendrite/nn/parameter.hpp"
+
+namespace dendrite::nn {
+
+/// Thrown for a network description that cannot be built; names the layer and what is wrong.
+class network_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+/// One layer of a description: its kind and its numeric arguments ("dense:256" = {"dense", {256}}).
+struct layer_description {
+    std::string kind;
+    std::vector<double> args;
+};
+
+/// Parses "dense:256,relu,dropout:0.2,dense:10" (also accepts spaces and ';').
+std::vector<layer_description> parse_network(std::string_view text);
+
+/// Parses a JSON description: {"layers": [{"type": "dense", "units": 256}, {"type": "relu"},
+/// {"type": "dropout", "p": 0.2}, ...]} or a bare array of such objects. Argument keys: dense
+/// "units" (and "bias": false), dropout "p", leaky_relu "slope", batch_norm "momentum", "eps",
+/// layer_norm "eps".
+std::vector<layer_description> parse_network_json(std::string_view json_text);
+
+/// The kinds a description may use, for help texts.
+std::string network_layer_kinds();
+
+template <class T>
+class network {
+public:
+    using value_type = T;
+
+    /// Builds the layers for `in_features` inputs; throws network_error on an unknown kind, a
+    /// missing or bad argument, or an empty description.
+    network(std::size_t in_features, const std::vector<layer_description>& layers, std::uint64_t seed = 0);
+    network(std::size_t in_features, std::string_view description, std::uint64_t seed = 0)
+        : network(in_features, parse_network(description), seed) {}
+
+    network(network&&) noexcept = default;
+    network& operator=(network&&) noexcept = default;
+
+    std::size_t in_features() const noexcept { return in_; }
+    std::size_t out_features() const noexcept { return out_; }
+
+    var<T> forward(tape& t, const var<T>& x);
+    var<T> operator()(tape& t, const var<T>& x) { return forward(t, x); }
+    var<T> operator()(tape& t, const tensor<T>& x) { return forward(t, constant(t, x)); }
+
+    void train(bool on = true) noexcept { training_ = on; }
+    void eval() noexcept { training_ = false; }
+    bool training() const noexcept { return training_; }
+
+    void init(std::uint64_t seed);
+    parameter_list<T> parameters();
+    void zero_grad();
+    std::size_t parameter_count();
+    template <class F>
+    void for_each_buffer(F&& f) {
+        for (auto& m : modules_) m->for_each_buffer(f);
+    }
+    std::string summary();
+    rng& random() noexcept { return random_; }
+
+private:
+    std::vector<std::unique_ptr<module<T>>> modules_;
+    std::size_t in_ = 0, out_ = 0;
+    rng random_;
+    bool training_ = true;
+};
+
+extern template class network<float>;
+extern template class network<double>;
+
+}  // namespace dendrite::nn

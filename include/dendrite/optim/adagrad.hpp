@@ -1,0 +1,104 @@
+#pragma once
+// Adagrad (Duchi, Hazan & Singer, 2011), as in PyTorch.
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "dendrite/nn/parameter.hpp"
+#include "dendrite/optim/detail/state.hpp"
+#include "dendrite/optim/detail/update_loop.hpp"
+#include "dendrite/optim/optimizer.hpp"
+#include "dendrite/simd/simd.hpp"
+
+namespace dendrite::optim {
+
+/// Hyper-parameters of `adagrad`.
+struct adagrad_options {
+    double lr = 1e-2;                     ///< learning rate (>= 0)
+    double lr_decay = 0;                  ///< the rate at step t is lr / (1 + (t - 1) lr_decay)
+    double weight_decay = 0;              ///< L2 penalty lambda, added to the gradient where p.decay
+    double initial_accumulator_value = 0; ///< starting value of the squared-gradient sum (>= 0)
+    double eps = 1e-10;                   ///< added to sqrt(sum) (> 0)
+};
+
+/// Adagrad as in PyTorch's torch.optim.Adagrad. For each parameter w with gradient g, at step
+/// t = 1, 2, ...:
+///
+///   g = g + lambda w                          (where p.decay)
+///   s = s + g^2
+///   w = w - (lr / (1 + (t - 1) lr_decay)) g / (sqrt(s) + eps)
+///
+/// State: the sum s per parameter ("adagrad.sum.<name>"). Cost per element: one pass reading w, g,
+/// s and writing w, s, with one square root and one division; no allocation after the first step.
+template <class T>
+class adagrad {
+public:
+    using value_type = T;
+
+    explicit adagrad(const adagrad_options& options = {})
+        : options_(validated(options)),
+          slots_("adagrad", {{"sum", static_cast<T>(options.initial_accumulator_value)}}) {}
+
+    /// Applies one update to every parameter from its gradient.
+    void step(nn::parameter_list<T>& params) {
+        slots_.bind(params, "adagrad");
+        const double t = static_cast<double>(steps_ + 1);
+        const T clr = static_cast<T>(options_.lr / (1 + (t - 1) * options_.lr_decay));
+        const T eps = static_cast<T>(options_.eps);
+        const T wd = static_cast<T>(options_.weight_decay);
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            nn::parameter<T>& p = params[i];
+            T* w = p.value.data();
+            const T* g = p.grad.data();
+            detail::dispatch(p.decay && options_.weight_decay != 0, [&](auto decay) {
+                detail::update_loop(p.size(), detail::writes(w, slots_.data(0, i)),
+                                    detail::reads(g), [=](auto& w, auto& s, auto g) {
+                                        using X = std::remove_cvref_t<decltype(w)>;
+                                        if constexpr (decltype(decay)::value) g = g + X(wd) * w;
+                                        s = s + g * g;
+                                        w = w - X(clr) * g / (simd::sqrt(s) + X(eps));
+                                    });
+            });
+        }
+        ++steps_;
+    }
+
+    double learning_rate() const noexcept { return options_.lr; }
+    /// Sets the base rate (before lr_decay) the next steps use.
+    void set_learning_rate(double lr) {
+        if (!(lr >= 0)) throw std::invalid_argument("adagrad: learning rate must be >= 0");
+        options_.lr = lr;
+    }
+    /// Steps taken since construction or the last load_state; t in the rate decay.
+    std::size_t steps() const noexcept { return steps_; }
+    const adagrad_options& options() const noexcept { return options_; }
+
+    /// A deep copy of the sums per parameter and the step count ("adagrad.step").
+    state_list<T> state() const { return slots_.save(steps_); }
+    /// Restores a snapshot from `state()` for the same parameters (matched by name).
+    void load_state(const nn::parameter_list<T>& params, const state_list<T>& s) {
+        steps_ = slots_.load(params, s, "adagrad");
+    }
+
+private:
+    static adagrad_options validated(const adagrad_options& o) {
+        if (!(o.lr >= 0)) throw std::invalid_argument("adagrad: learning rate must be >= 0");
+        if (!(o.lr_decay >= 0)) throw std::invalid_argument("adagrad: lr_decay must be >= 0");
+        if (!(o.weight_decay >= 0))
+            throw std::invalid_argument("adagrad: weight decay must be >= 0");
+        if (!(o.initial_accumulator_value >= 0))
+            throw std::invalid_argument("adagrad: initial_accumulator_value must be >= 0");
+        if (!(o.eps > 0)) throw std::invalid_argument("adagrad: eps must be > 0");
+        return o;
+    }
+
+    adagrad_options options_;
+    detail::slot_buffers<T> slots_;
+    std::size_t steps_ = 0;
+};
+
+}  // namespace dendrite::optim

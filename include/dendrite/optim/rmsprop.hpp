@@ -1,0 +1,161 @@
+#pragma once
+// RMSprop (Hinton, Lecture 6e, 2012; centered variant from Graves, 2013), as in PyTorch.
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "dendrite/nn/parameter.hpp"
+#include "dendrite/optim/detail/state.hpp"
+#include "dendrite/optim/detail/update_loop.hpp"
+#include "dendrite/optim/optimizer.hpp"
+#include "dendrite/simd/simd.hpp"
+
+namespace dendrite::optim {
+
+/// Hyper-parameters of `rmsprop`.
+struct rmsprop_options {
+    double lr = 1e-2;          ///< learning rate (>= 0)
+    double alpha = 0.99;       ///< decay of the squared-gradient average, in [0, 1)
+    double eps = 1e-8;         ///< added to the root mean square (> 0)
+    double momentum = 0;       ///< momentum on the normalised step, in [0, 1); 0 keeps no buffer
+    bool centered = false;     ///< normalise by the variance estimate v - a^2 instead of v
+    double weight_decay = 0;   ///< L2 penalty lambda, added to the gradient where p.decay
+};
+
+/// RMSprop as in PyTorch's torch.optim.RMSprop. For each parameter w with gradient g:
+///
+///   g = g + lambda w                                    (where p.decay)
+///   v = alpha v + (1 - alpha) g^2
+///   a = alpha a + (1 - alpha) g,  s = sqrt(v - a^2) + eps      (centered)
+///                                 s = sqrt(v) + eps            (otherwise)
+///   b = mu b + g / s,  w = w - lr b                     (momentum mu > 0)
+///   w = w - lr g / s                                    (otherwise)
+///
+/// State per parameter: v ("rmsprop.square_avg.<name>"), a when centered ("rmsprop.grad_avg."),
+/// b with momentum ("rmsprop.momentum."). Cost per element: one pass over w, g and the 1 to 3
+/// buffers, with one square root and one division; no allocation after the first step.
+template <class T>
+class rmsprop {
+public:
+    using value_type = T;
+
+    explicit rmsprop(const rmsprop_options& options = {})
+        : options_(validated(options)), slots_("rmsprop", kinds(options)) {}
+
+    /// Applies one update to every parameter from its gradient.
+    void step(nn::parameter_list<T>& params) {
+        slots_.bind(params, "rmsprop");
+        const T lr = static_cast<T>(options_.lr);
+        const T alpha = static_cast<T>(options_.alpha), c = static_cast<T>(1 - options_.alpha);
+        const T eps = static_cast<T>(options_.eps);
+        const T mu = static_cast<T>(options_.momentum);
+        const T wd = static_cast<T>(options_.weight_decay);
+        const std::size_t grad_avg_kind = 1;
+        const std::size_t momentum_kind = options_.centered ? 2 : 1;
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            nn::parameter<T>& p = params[i];
+            T* w = p.value.data();
+            const T* g = p.grad.data();
+            T* v = slots_.data(0, i);
+            T* a = options_.centered ? slots_.data(grad_avg_kind, i) : nullptr;
+            T* b = mu != T(0) ? slots_.data(momentum_kind, i) : nullptr;
+            const std::size_t n = p.size();
+            detail::dispatch(p.decay && options_.weight_decay != 0, [&](auto decay) {
+                detail::dispatch(a != nullptr, [&](auto centered) {
+                    detail::dispatch(b != nullptr, [&](auto momentum) {
+                        // One formula for the variants; absent buffers arrive as nullptr.
+                        auto formula = [=](auto& w, auto& v, auto a, auto b, auto g) {
+                            using X = std::remove_cvref_t<decltype(w)>;
+                            if constexpr (decltype(decay)::value) g = g + X(wd) * w;
+                            v = X(alpha) * v + X(c) * (g * g);
+                            X s;
+                            if constexpr (decltype(centered)::value) {
+                                *a = X(alpha) * *a + X(c) * g;
+                                s = simd::sqrt(v - *a * *a) + X(eps);
+                            } else {
+                                s = simd::sqrt(v) + X(eps);
+                            }
+                            if constexpr (decltype(momentum)::value) {
+                                *b = X(mu) * *b + g / s;
+                                w = w - X(lr) * *b;
+                            } else {
+                                w = w - X(lr) * (g / s);
+                            }
+                        };
+                        constexpr bool with_a = decltype(centered)::value;
+                        constexpr bool with_b = decltype(momentum)::value;
+                        if constexpr (with_a && with_b)
+                            detail::update_loop(
+                                n, detail::writes(w, v, a, b), detail::reads(g),
+                                [&](auto& w, auto& v, auto& a, auto& b, const auto& g) {
+                                    formula(w, v, &a, &b, g);
+                                });
+                        else if constexpr (with_a)
+                            detail::update_loop(n, detail::writes(w, v, a), detail::reads(g),
+                                                [&](auto& w, auto& v, auto& a, const auto& g) {
+                                                    formula(w, v, &a, nullptr, g);
+                                                });
+                        else if constexpr (with_b)
+                            detail::update_loop(n, detail::writes(w, v, b), detail::reads(g),
+                                                [&](auto& w, auto& v, auto& b, const auto& g) {
+                                                    formula(w, v, nullptr, &b, g);
+                                                });
+                        else
+                            detail::update_loop(n, detail::writes(w, v), detail::reads(g),
+                                                [&](auto& w, auto& v, const auto& g) {
+                                                    formula(w, v, nullptr, nullptr, g);
+                                                });
+                    });
+                });
+            });
+        }
+        ++steps_;
+    }
+
+    double learning_rate() const noexcept { return options_.lr; }
+    /// Sets the rate the next steps use (what a schedule calls between epochs or steps).
+    void set_learning_rate(double lr) {
+        if (!(lr >= 0)) throw std::invalid_argument("rmsprop: learning rate must be >= 0");
+        options_.lr = lr;
+    }
+    /// Steps taken since construction or the last load_state.
+    std::size_t steps() const noexcept { return steps_; }
+    const rmsprop_options& options() const noexcept { return options_; }
+
+    /// A deep copy of the buffers per parameter and the step count ("rmsprop.step").
+    state_list<T> state() const { return slots_.save(steps_); }
+    /// Restores a snapshot from `state()` for the same parameters (matched by name).
+    void load_state(const nn::parameter_list<T>& params, const state_list<T>& s) {
+        steps_ = slots_.load(params, s, "rmsprop");
+    }
+
+private:
+    static std::vector<std::pair<std::string, T>> kinds(const rmsprop_options& o) {
+        std::vector<std::pair<std::string, T>> k{{"square_avg", T(0)}};
+        if (o.centered) k.emplace_back("grad_avg", T(0));
+        if (o.momentum != 0) k.emplace_back("momentum", T(0));
+        return k;
+    }
+
+    static rmsprop_options validated(const rmsprop_options& o) {
+        if (!(o.lr >= 0)) throw std::invalid_argument("rmsprop: learning rate must be >= 0");
+        if (!(o.alpha >= 0 && o.alpha < 1))
+            throw std::invalid_argument("rmsprop: alpha must be in [0, 1)");
+        if (!(o.eps > 0)) throw std::invalid_argument("rmsprop: eps must be > 0");
+        if (!(o.momentum >= 0 && o.momentum < 1))
+            throw std::invalid_argument("rmsprop: momentum must be in [0, 1)");
+        if (!(o.weight_decay >= 0))
+            throw std::invalid_argument("rmsprop: weight decay must be >= 0");
+        return o;
+    }
+
+    rmsprop_options options_;
+    detail::slot_buffers<T> slots_;
+    std::size_t steps_ = 0;
+};
+
+}  // namespace dendrite::optim
