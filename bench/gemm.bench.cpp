@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -206,52 +207,56 @@ void dense_relu_backward(benchmark::State& state) {
     set_counters(state, 4.0 * double(batch) * double(in) * double(out), threads, true);
 }
 
-void square_args(benchmark::internal::Benchmark* b) {
-    b->ArgNames({"n", "threads"});
-    for (int t : {1, 2})
-        for (int n : {64, 128, 256, 512, 1024, 2048})
-            b->Args({n, t});
-}
-void double_args(benchmark::internal::Benchmark* b) {
-    b->ArgNames({"n", "threads"});
-    for (int t : {1, 2})
-        for (int n : {64, 256, 1024})
-            b->Args({n, t});
-}
-void mlp_args(benchmark::internal::Benchmark* b) {
-    b->ArgNames({"batch", "in", "out", "product", "threads"});
-    for (int t : {1, 2})
-        for (int batch : {32, 128, 512})
-            for (auto [in, out] : {std::pair{784, 256}, {256, 128}, {128, 10}})
-                for (int product : {0, 1, 2})
-                    b->Args({batch, in, out, product, t});
-}
-void dense_args(benchmark::internal::Benchmark* b) {
-    b->ArgNames({"batch", "in", "out", "threads"});
-    for (int t : {1, 2})
-        for (int batch : {32, 128, 512})
-            for (auto [in, out] : {std::pair{784, 256}, {256, 128}})
-                b->Args({batch, in, out, t});
+// Ours and the peer are registered in pairs, shape by shape, so that both sides of a ratio
+// are measured minutes apart at most on a shared, noisy machine.
+// GCC 12 warns (-Wrestrict, a false positive) on std::string operator+ with a literal.
+std::string with_suffix(const char* name, const char* suffix) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%s%s", name, suffix);
+    return buf;
 }
 
-BENCHMARK(square<float, false>)->Name("sgemm/ours")->Apply(square_args)->UseRealTime();
-BENCHMARK(square<double, false>)->Name("dgemm/ours")->Apply(double_args)->UseRealTime();
-BENCHMARK(mlp<false>)->Name("mlp/ours")->Apply(mlp_args)->UseRealTime();
-BENCHMARK(dense_relu<false>)->Name("dense_relu/ours")->Apply(dense_args)->UseRealTime();
-BENCHMARK(dense_relu_backward<false>)
-    ->Name("dense_relu_backward/ours")
-    ->Apply(dense_args)
-    ->UseRealTime();
+template <class Ours, class Peer>
+void register_pair(const char* name, Ours ours, [[maybe_unused]] Peer peer,
+                   const std::vector<std::string>& arg_names, const std::vector<int64_t>& args) {
+    benchmark::RegisterBenchmark(with_suffix(name, "/ours").c_str(), ours)
+        ->ArgNames(arg_names)
+        ->Args(args)
+        ->UseRealTime();
 #if defined(DENDRITE_HAVE_OPENBLAS)
-BENCHMARK(square<float, true>)->Name("sgemm/openblas")->Apply(square_args)->UseRealTime();
-BENCHMARK(square<double, true>)->Name("dgemm/openblas")->Apply(double_args)->UseRealTime();
-BENCHMARK(mlp<true>)->Name("mlp/openblas")->Apply(mlp_args)->UseRealTime();
-BENCHMARK(dense_relu<true>)->Name("dense_relu/openblas")->Apply(dense_args)->UseRealTime();
-BENCHMARK(dense_relu_backward<true>)
-    ->Name("dense_relu_backward/openblas")
-    ->Apply(dense_args)
-    ->UseRealTime();
+    benchmark::RegisterBenchmark(with_suffix(name, "/openblas").c_str(), peer)
+        ->ArgNames(arg_names)
+        ->Args(args)
+        ->UseRealTime();
 #endif
+}
+
+void register_all() {
+    for (int64_t t : {1, 2})
+        for (int64_t n : {64, 128, 256, 512, 1024, 2048})
+            register_pair("sgemm", square<float, false>, square<float, true>, {"n", "threads"},
+                          {n, t});
+    for (int64_t t : {1, 2})
+        for (int64_t n : {64, 256, 1024})
+            register_pair("dgemm", square<double, false>, square<double, true>, {"n", "threads"},
+                          {n, t});
+    for (int64_t t : {1, 2})
+        for (int64_t batch : {32, 128, 512})
+            for (auto [in, out] : {std::pair<int64_t, int64_t>{784, 256}, {256, 128}, {128, 10}})
+                for (int64_t product : {0, 1, 2})
+                    register_pair("mlp", mlp<false>, mlp<true>,
+                                  {"batch", "in", "out", "product", "threads"},
+                                  {batch, in, out, product, t});
+    for (int64_t t : {1, 2})
+        for (int64_t batch : {32, 128, 512})
+            for (auto [in, out] : {std::pair<int64_t, int64_t>{784, 256}, {256, 128}}) {
+                register_pair("dense_relu", dense_relu<false>, dense_relu<true>,
+                              {"batch", "in", "out", "threads"}, {batch, in, out, t});
+                register_pair("dense_relu_backward", dense_relu_backward<false>,
+                              dense_relu_backward<true>, {"batch", "in", "out", "threads"},
+                              {batch, in, out, t});
+            }
+}
 
 }  // namespace
 
@@ -262,6 +267,7 @@ int main(int argc, char** argv) {
     std::printf("OpenBLAS: not found, ours only\n");
 #endif
     std::printf("dendrite SIMD: %s\n", simd::arch_name());
+    register_all();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

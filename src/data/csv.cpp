@@ -18,7 +18,7 @@ namespace {
 
 /// Splits CSV text into records of fields, tracking physical line numbers for messages.
 class csv_parser {
-public:
+  public:
     csv_parser(std::string_view text, char delimiter, std::string file)
         : text_(text), delim_(delimiter), file_(std::move(file)) {}
 
@@ -57,7 +57,7 @@ public:
         throw data_error(file_ + ": line " + std::to_string(record_line_) + ": " + what);
     }
 
-private:
+  private:
     bool is_blank(char c) const noexcept { return (c == ' ' || c == '\t') && c != delim_; }
     bool at_field_end() const noexcept {
         if (pos_ >= text_.size()) return true;
@@ -72,7 +72,8 @@ private:
 
     /// Reads one field into f; returns whether it had any content (quotes count as content).
     bool read_field(std::string& f) {
-        while (pos_ < text_.size() && is_blank(text_[pos_])) ++pos_;
+        while (pos_ < text_.size() && is_blank(text_[pos_]))
+            ++pos_;
         if (pos_ < text_.size() && text_[pos_] == '"') {
             ++pos_;
             for (;;) {
@@ -89,14 +90,19 @@ private:
                 if (c == '\n') ++line_;
                 f += c;
             }
-            while (pos_ < text_.size() && is_blank(text_[pos_])) ++pos_;
-            if (!at_field_end()) fail("unexpected character '" + std::string(1, text_[pos_]) + "' after a quoted field");
+            while (pos_ < text_.size() && is_blank(text_[pos_]))
+                ++pos_;
+            if (!at_field_end())
+                fail("unexpected character '" + std::string(1, text_[pos_]) +
+                     "' after a quoted field");
             return true;
         }
         const std::size_t begin = pos_;
-        while (!at_field_end()) ++pos_;
+        while (!at_field_end())
+            ++pos_;
         std::size_t end = pos_;
-        while (end > begin && is_blank(text_[end - 1])) --end;
+        while (end > begin && is_blank(text_[end - 1]))
+            --end;
         f.assign(text_.substr(begin, end - begin));
         return end > begin;
     }
@@ -127,9 +133,39 @@ bool parse_number(const std::string& s, T& out) {
     return ec == std::errc() && ptr == last && first != last;
 }
 
+enum class number_status { ok, invalid, out_of_range };
+
+/// A float from the whole of `s`. Values below float's normal range become 0 or subnormals (as a
+/// cast would), rather than errors; values above it are out of range.
+number_status parse_float(const std::string& s, float& out) {
+    if (parse_number(s, out)) return number_status::ok;
+    double d = 0;
+    const char* first = s.data();
+    const char* last = s.data() + s.size();
+    if (first != last && *first == '+') ++first;
+    const auto [ptr, ec] = std::from_chars(first, last, d);
+    if (ptr != last || first == last) return number_status::invalid;
+    if (ec == std::errc() && std::abs(d) <= std::numeric_limits<float>::max()) {
+        out = static_cast<float>(d);
+        return number_status::ok;
+    }
+    if (ec == std::errc::result_out_of_range) {
+        // from_chars leaves d unset here, so tell underflow (a negative exponent) from overflow.
+        const std::string_view text(first, static_cast<std::size_t>(last - first));
+        const std::size_t e = text.find_first_of("eE");
+        if (e != std::string_view::npos && e + 1 < text.size() && text[e + 1] == '-') {
+            out = 0.0f;  // below double's range: zero for every purpose here
+            return number_status::ok;
+        }
+    }
+    return ec == std::errc() || ec == std::errc::result_out_of_range ? number_status::out_of_range
+                                                                     : number_status::invalid;
+}
+
 std::string quoted_list(const std::vector<std::string>& names) {
     std::string s;
-    for (std::size_t i = 0; i < names.size() && i < 20; ++i) s += (i ? ", '" : "'") + names[i] + "'";
+    for (std::size_t i = 0; i < names.size() && i < 20; ++i)
+        s += (i ? ", '" : "'") + names[i] + "'";
     if (names.size() > 20) s += ", ...";
     return s;
 }
@@ -153,43 +189,49 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
     if (const auto* name = std::get_if<std::string>(&options.label)) {
         const auto it = std::find(header.begin(), header.end(), *name);
         if (it == header.end())
-            throw data_error(file + ": no column named '" + *name + "' for the label (the header has " +
-                             quoted_list(header) + ")");
+            throw data_error(file + ": no column named '" + *name +
+                             "' for the label (the header has " + quoted_list(header) + ")");
         label_col = static_cast<std::size_t>(it - header.begin());
     } else {
         label_col = std::get<std::size_t>(options.label);
         if (label_col >= header.size())
             throw data_error(file + ": label column index " + std::to_string(label_col) +
-                             " is out of range (the header has " + std::to_string(header.size()) + " columns)");
+                             " is out of range (the header has " + std::to_string(header.size()) +
+                             " columns)");
     }
     const std::size_t columns = header.size();
-    if (columns < 2) throw data_error(file + ": no feature columns (the header has only the label column)");
+    if (columns < 2)
+        throw data_error(file + ": no feature columns (the header has only the label column)");
 
     std::vector<float> features;
     std::vector<std::string> labels;
     std::vector<std::string> fields;
     while (parser.next(fields)) {
         if (fields.size() != columns)
-            parser.fail("expected " + std::to_string(columns) + " fields, found " + std::to_string(fields.size()));
+            parser.fail("expected " + std::to_string(columns) + " fields, found " +
+                        std::to_string(fields.size()));
         for (std::size_t c = 0; c < columns; ++c) {
             if (c == label_col) continue;
-            float v = 0;
             const std::string& f = fields[c];
-            if (!parse_number(f, v)) {
-                const std::string where = "line " + std::to_string(parser.line()) + ", column '" + header[c] + "': ";
-                if (f.empty()) throw data_error(file + ": " + where + "empty field (expected a number)");
-                double d = 0;
-                if (parse_number(f, d)) throw data_error(file + ": " + where + "'" + f + "' is out of range for float");
+            float v = 0;
+            const number_status status = parse_float(f, v);
+            if (status != number_status::ok) {
+                const std::string where =
+                    "line " + std::to_string(parser.line()) + ", column '" + header[c] + "': ";
+                if (f.empty())
+                    throw data_error(file + ": " + where + "empty field (expected a number)");
+                if (status == number_status::out_of_range)
+                    throw data_error(file + ": " + where + "'" + f + "' is out of range for float");
                 throw data_error(file + ": " + where + "'" + f + "' is not a number");
             }
             if (!std::isfinite(v))
-                throw data_error(file + ": line " + std::to_string(parser.line()) + ", column '" + header[c] + "': '" +
-                                 f + "' is not a finite number");
+                throw data_error(file + ": line " + std::to_string(parser.line()) + ", column '" +
+                                 header[c] + "': '" + f + "' is not a finite number");
             features.push_back(v);
         }
         if (fields[label_col].empty())
-            throw data_error(file + ": line " + std::to_string(parser.line()) + ", column '" + header[label_col] +
-                             "': empty label");
+            throw data_error(file + ": line " + std::to_string(parser.line()) + ", column '" +
+                             header[label_col] + "': empty label");
         labels.push_back(fields[label_col]);
     }
     if (labels.empty()) throw data_error(file + ": no data rows after the header");
@@ -223,9 +265,11 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
     }
     // Named classes, numbered in sorted order so that the numbering does not depend on row order.
     std::map<std::string, std::int32_t> index;
-    for (const std::string& l : labels) index.emplace(l, 0);
+    for (const std::string& l : labels)
+        index.emplace(l, 0);
     std::vector<std::string> names;
-    for (const auto& [name, unused] : index) names.push_back(name);
+    for (const auto& [name, unused] : index)
+        names.push_back(name);
     if (all_integers)
         std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
             std::int64_t x = 0, y = 0;
@@ -233,8 +277,10 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
             parse_number(b, y);
             return x < y;
         });
-    for (std::size_t k = 0; k < names.size(); ++k) index[names[k]] = static_cast<std::int32_t>(k);
-    for (std::size_t i = 0; i < n; ++i) ds.y[i] = index[labels[i]];
+    for (std::size_t k = 0; k < names.size(); ++k)
+        index[names[k]] = static_cast<std::int32_t>(k);
+    for (std::size_t i = 0; i < n; ++i)
+        ds.y[i] = index[labels[i]];
     ds.classes = names.size();
     ds.class_names = std::move(names);
     return ds;

@@ -14,23 +14,25 @@ namespace dendrite::data {
 
 void validate(const dataset& ds, const char* what) {
     const std::string name(what);
-    if (ds.x.rank() == 0) throw data_error(name + ": x must have rank >= 1 (examples along axis 0)");
+    if (ds.x.rank() == 0)
+        throw data_error(name + ": x must have rank >= 1 (examples along axis 0)");
     if (!ds.x.is_contiguous()) throw data_error(name + ": x must be contiguous; clone() it first");
     if (ds.x.dim(0) != ds.y.size())
         throw data_error(name + ": x has " + std::to_string(ds.x.dim(0)) + " examples but y has " +
                          std::to_string(ds.y.size()) + " labels");
     for (std::size_t i = 0; i < ds.y.size(); ++i)
         if (ds.y[i] < 0 || static_cast<std::size_t>(ds.y[i]) >= ds.classes)
-            throw data_error(name + ": label " + std::to_string(ds.y[i]) + " of example " + std::to_string(i) +
-                             " is outside [0, " + std::to_string(ds.classes) + ")");
+            throw data_error(name + ": label " + std::to_string(ds.y[i]) + " of example " +
+                             std::to_string(i) + " is outside [0, " + std::to_string(ds.classes) +
+                             ")");
 }
 
 dataset subset(const dataset& ds, const std::vector<std::size_t>& indices) {
     validate(ds, "subset");
     dendrite::shape s = ds.x.shape();
     s[0] = indices.size();
-    dataset out{tensor<float>::uninitialized(s), std::vector<std::int32_t>(indices.size()), ds.classes,
-                ds.class_names};
+    dataset out{tensor<float>::uninitialized(s), std::vector<std::int32_t>(indices.size()),
+                ds.classes, ds.class_names};
     const std::size_t row = ds.example_size();
     const float* src = ds.x.data();
     float* dst = out.x.data();
@@ -45,7 +47,8 @@ dataset subset(const dataset& ds, const std::vector<std::size_t>& indices) {
     return out;
 }
 
-std::pair<dataset, dataset> train_validation_split(const dataset& ds, double fraction, std::uint64_t seed) {
+std::pair<dataset, dataset> train_validation_split(const dataset& ds, double fraction,
+                                                   std::uint64_t seed) {
     if (!(fraction >= 0.0 && fraction <= 1.0))
         throw std::invalid_argument("train_validation_split: fraction " + std::to_string(fraction) +
                                     " is not in [0, 1]");
@@ -54,7 +57,8 @@ std::pair<dataset, dataset> train_validation_split(const dataset& ds, double fra
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
     rng g(seed);
-    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[g.below(i)]);
+    for (std::size_t i = n; i > 1; --i)
+        std::swap(order[i - 1], order[g.below(i)]);
     // Each part keeps the data set's order, so a split of sorted data stays easy to inspect.
     std::vector<std::size_t> val(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val));
     std::vector<std::size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end());

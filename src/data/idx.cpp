@@ -24,7 +24,7 @@ std::string hex32(std::uint32_t v) {
 
 /// The bytes of a raw or gzip file, decompressed on the fly. Errors name the file.
 class byte_source {
-public:
+  public:
     explicit byte_source(const std::filesystem::path& path) : name_(path.string()) {
         raw_ = std::fopen(name_.c_str(), "rb");
         if (!raw_) fail(std::string("cannot open: ") + std::strerror(errno));
@@ -71,12 +71,19 @@ public:
                 got = static_cast<std::size_t>(r);
             } else {
                 got = std::fread(dst + total, 1, want, raw_);
-                if (got < want && std::ferror(raw_)) fail(std::string("read error: ") + std::strerror(errno));
+                if (got < want && std::ferror(raw_))
+                    fail(std::string("read error: ") + std::strerror(errno));
             }
             if (got == 0) break;
             total += got;
         }
         return total;
+    }
+
+    /// Throws when a gzip stream ended before its trailer (whose CRC vouches for the data).
+    void check_complete() {
+        if (gz_ && !end_note().empty())
+            fail("truncated gzip stream (the data is complete but its CRC trailer is cut)");
     }
 
     /// A note for truncation messages: a gzip stream that ended early says so.
@@ -89,7 +96,7 @@ public:
 
     [[noreturn]] void fail(const std::string& what) const { throw data_error(name_ + ": " + what); }
 
-private:
+  private:
     static std::string hex_byte(unsigned char c) {
         char buf[4];
         std::snprintf(buf, sizeof buf, "%02x", c);
@@ -113,7 +120,8 @@ struct idx_bytes {
 };
 
 std::uint32_t big_endian32(const unsigned char* p) {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           p[3];
 }
 
 idx_bytes read_idx(byte_source& src, std::size_t rank, const char* kind) {
@@ -122,12 +130,12 @@ idx_bytes read_idx(byte_source& src, std::size_t rank, const char* kind) {
     unsigned char head[16];
     const std::size_t got = src.read(head, header);
     if (got < 4)
-        src.fail("truncated at byte " + std::to_string(got) + " (an IDX header needs " + std::to_string(header) +
-                 ")" + src.end_note());
+        src.fail("truncated at byte " + std::to_string(got) + " (an IDX header needs " +
+                 std::to_string(header) + ")" + src.end_note());
     const std::uint32_t magic = big_endian32(head);
     if (magic != expected_magic) {
-        std::string msg = "bad magic number " + hex32(magic) + " (expected " + hex32(expected_magic) +
-                          " for IDX " + kind + ")";
+        std::string msg = "bad magic number " + hex32(magic) + " (expected " +
+                          hex32(expected_magic) + " for IDX " + kind + ")";
         if ((magic & 0xFFFFFF00u) == 0x00000800u)
             msg += "; this IDX file has " + std::to_string(magic & 0xFFu) + " dimensions" +
                    (rank == 3 && (magic & 0xFFu) == 1 ? ", a label file?" : "") +
@@ -137,15 +145,16 @@ idx_bytes read_idx(byte_source& src, std::size_t rank, const char* kind) {
         src.fail(msg);
     }
     if (got < header)
-        src.fail("truncated at byte " + std::to_string(got) + " (an IDX header needs " + std::to_string(header) +
-                 ")" + src.end_note());
+        src.fail("truncated at byte " + std::to_string(got) + " (an IDX header needs " +
+                 std::to_string(header) + ")" + src.end_note());
 
     idx_bytes out;
     std::uint64_t elements = 1;
     bool overflow = false;
     for (std::size_t d = 0; d < rank; ++d) {
         out.dims[d] = big_endian32(head + 4 + 4 * d);
-        if (out.dims[d] != 0 && elements > std::numeric_limits<std::uint64_t>::max() / 2 / out.dims[d])
+        if (out.dims[d] != 0 &&
+            elements > std::numeric_limits<std::uint64_t>::max() / 2 / out.dims[d])
             overflow = true;
         else
             elements *= out.dims[d];
@@ -171,8 +180,9 @@ idx_bytes read_idx(byte_source& src, std::size_t rank, const char* kind) {
                  std::to_string(expected_total) + ")" + src.end_note());
     unsigned char extra;
     if (src.read(&extra, 1) != 0)
-        src.fail("longer than the " + std::to_string(expected_total) + " bytes its header announces (" +
-                 std::to_string(out.dims[0]) + " " + kind + ")");
+        src.fail("longer than the " + std::to_string(expected_total) +
+                 " bytes its header announces (" + std::to_string(out.dims[0]) + " " + kind + ")");
+    src.check_complete();
     return out;
 }
 
@@ -182,12 +192,15 @@ tensor<float> read_idx_images(const std::filesystem::path& path, image_layout la
     byte_source src(path);
     const idx_bytes raw = read_idx(src, 3, "images");
     const std::size_t n = raw.dims[0], rows = raw.dims[1], cols = raw.dims[2];
-    tensor<float> x = tensor<float>::uninitialized(layout == image_layout::flat ? dendrite::shape{n, rows * cols}
-                                                                                 : dendrite::shape{n, 1, rows, cols});
+    tensor<float> x = tensor<float>::uninitialized(layout == image_layout::flat
+                                                       ? dendrite::shape{n, rows * cols}
+                                                       : dendrite::shape{n, 1, rows, cols});
     std::array<float, 256> lut;
-    for (std::size_t v = 0; v < 256; ++v) lut[v] = static_cast<float>(v) / 255.0f;
+    for (std::size_t v = 0; v < 256; ++v)
+        lut[v] = static_cast<float>(v) / 255.0f;
     float* out = x.data();
-    for (std::size_t i = 0; i < raw.data.size(); ++i) out[i] = lut[raw.data[i]];
+    for (std::size_t i = 0; i < raw.data.size(); ++i)
+        out[i] = lut[raw.data[i]];
     return x;
 }
 
@@ -198,7 +211,8 @@ std::vector<std::int32_t> read_idx_labels(const std::filesystem::path& path, std
     for (std::size_t i = 0; i < y.size(); ++i) {
         if (raw.data[i] >= classes)
             src.fail("label " + std::to_string(raw.data[i]) + " of example " + std::to_string(i) +
-                     " is out of range (expected 0 to " + std::to_string(classes == 0 ? 0 : classes - 1) + ")");
+                     " is out of range (expected 0 to " +
+                     std::to_string(classes == 0 ? 0 : classes - 1) + ")");
         y[i] = raw.data[i];
     }
     return y;

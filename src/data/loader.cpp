@@ -13,8 +13,9 @@ namespace dendrite::data {
 
 std::string loader_state::str() const {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "epoch=%" PRIu64 " rng=%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64
-                                   ",%016" PRIx64 ",%d",
+    std::snprintf(buf, sizeof buf,
+                  "epoch=%" PRIu64 " rng=%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64
+                  ",%016" PRIx64 ",%d",
                   epoch, generator.s[0], generator.s[1], generator.s[2], generator.s[3],
                   std::bit_cast<std::uint64_t>(generator.spare), generator.has_spare ? 1 : 0);
     return buf;
@@ -24,13 +25,15 @@ loader_state loader_state::parse(const std::string& text) {
     loader_state st;
     std::uint64_t spare = 0;
     int has_spare = 0, consumed = 0;
-    const int fields = std::sscanf(text.c_str(),
-                                   "epoch=%" SCNu64 " rng=%" SCNx64 ",%" SCNx64 ",%" SCNx64 ",%" SCNx64 ",%" SCNx64
-                                   ",%d%n",
-                                   &st.epoch, &st.generator.s[0], &st.generator.s[1], &st.generator.s[2],
-                                   &st.generator.s[3], &spare, &has_spare, &consumed);
-    if (fields != 7 || static_cast<std::size_t>(consumed) != text.size() || (has_spare != 0 && has_spare != 1))
-        throw data_error("loader_state::parse: '" + text + "' is not a loader state (expected the form of str())");
+    const int fields = std::sscanf(
+        text.c_str(),
+        "epoch=%" SCNu64 " rng=%" SCNx64 ",%" SCNx64 ",%" SCNx64 ",%" SCNx64 ",%" SCNx64 ",%d%n",
+        &st.epoch, &st.generator.s[0], &st.generator.s[1], &st.generator.s[2], &st.generator.s[3],
+        &spare, &has_spare, &consumed);
+    if (fields != 7 || static_cast<std::size_t>(consumed) != text.size() ||
+        (has_spare != 0 && has_spare != 1))
+        throw data_error("loader_state::parse: '" + text +
+                         "' is not a loader state (expected the form of str())");
     st.generator.spare = std::bit_cast<double>(spare);
     st.generator.has_spare = has_spare == 1;
     return st;
@@ -38,7 +41,8 @@ loader_state loader_state::parse(const std::string& text) {
 
 batch_loader::batch_loader(dataset ds, loader_options options)
     : data_(std::move(ds)), options_(options), generator_(options.seed) {
-    if (options_.batch_size == 0) throw std::invalid_argument("batch_loader: batch_size must be at least 1");
+    if (options_.batch_size == 0)
+        throw std::invalid_argument("batch_loader: batch_size must be at least 1");
     validate(data_, "batch_loader");
     order_.resize(data_.size());
     std::iota(order_.begin(), order_.end(), std::size_t{0});
@@ -60,7 +64,8 @@ void batch_loader::shuffle_order() {
     // Fisher-Yates from the identity, so that an epoch's order depends only on the generator's
     // state at its start: that state is all a checkpoint needs.
     std::iota(order_.begin(), order_.end(), std::size_t{0});
-    for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[generator_.below(i)]);
+    for (std::size_t i = order_.size(); i > 1; --i)
+        std::swap(order_[i - 1], order_[generator_.below(i)]);
 }
 
 batch_loader::epoch_range batch_loader::next_epoch() {
@@ -74,8 +79,8 @@ batch_loader::epoch_range batch_loader::next_epoch() {
 const batch& batch_loader::at(std::size_t i) {
     if (epoch_ == 0) throw std::logic_error("batch_loader::at: call next_epoch() first");
     if (i >= batches_per_epoch())
-        throw std::out_of_range("batch_loader::at: batch " + std::to_string(i) + " of an epoch of " +
-                                std::to_string(batches_per_epoch()));
+        throw std::out_of_range("batch_loader::at: batch " + std::to_string(i) +
+                                " of an epoch of " + std::to_string(batches_per_epoch()));
     if (i == current_index_) return current_;
     const std::size_t begin = i * options_.batch_size;
     const std::size_t end = std::min(begin + options_.batch_size, data_.size());
@@ -102,7 +107,9 @@ const batch& batch_loader::at(std::size_t i) {
     return current_;
 }
 
-loader_state batch_loader::state() const noexcept { return {epoch_, epoch_start_}; }
+loader_state batch_loader::state() const noexcept {
+    return {epoch_, epoch_start_};
+}
 
 void batch_loader::restore(const loader_state& s) {
     generator_.restore(s.generator);

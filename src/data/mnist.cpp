@@ -18,25 +18,27 @@ std::filesystem::path find_member(const std::filesystem::path& dir, const std::s
 
 }  // namespace
 
-dataset load_mnist_dir(const std::filesystem::path& dir, split which, image_layout layout, std::size_t classes) {
+dataset load_mnist_dir(const std::filesystem::path& dir, split which, image_layout layout,
+                       std::size_t classes) {
     std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec)) throw data_error(dir.string() + ": not a directory");
+    if (!std::filesystem::is_directory(dir, ec))
+        throw data_error(dir.string() + ": not a directory");
     const std::string prefix = which == split::train ? "train" : "t10k";
     const std::filesystem::path images = find_member(dir, prefix + "-images-idx3-ubyte");
     const std::filesystem::path labels = find_member(dir, prefix + "-labels-idx1-ubyte");
     dataset ds{read_idx_images(images, layout), read_idx_labels(labels, classes), classes};
     if (ds.x.dim(0) != ds.y.size())
-        throw data_error(dir.string() + ": " + images.filename().string() + " holds " + std::to_string(ds.x.dim(0)) +
-                         " images but " + labels.filename().string() + " holds " + std::to_string(ds.y.size()) +
-                         " labels");
+        throw data_error(dir.string() + ": " + images.filename().string() + " holds " +
+                         std::to_string(ds.x.dim(0)) + " images but " + labels.filename().string() +
+                         " holds " + std::to_string(ds.y.size()) + " labels");
     return ds;
 }
 
 std::optional<std::filesystem::path> fashion_mnist_dir() {
     const std::filesystem::path dir = "/usr/share/datasets/fashion-mnist";
     std::error_code ec;
-    for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                             "t10k-labels-idx1-ubyte"}) {
+    for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
         const std::string file = name;
         if (!std::filesystem::is_regular_file(dir / file, ec) &&
             !std::filesystem::is_regular_file(dir / (file + ".gz"), ec))
@@ -46,7 +48,8 @@ std::optional<std::filesystem::path> fashion_mnist_dir() {
 }
 
 std::vector<std::string> fashion_mnist_class_names() {
-    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 }
 
 }  // namespace dendrite::data

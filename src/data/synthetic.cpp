@@ -101,7 +101,8 @@ void draw_digit(int digit, rng& g, float* image) {
             v *= ink;
             if (blob) {
                 const double dx = p.x - blob_at.x, dy = p.y - blob_at.y;
-                v = std::max(v, blob_amp * std::exp(-(dx * dx + dy * dy) / (2 * blob_sigma * blob_sigma)));
+                v = std::max(
+                    v, blob_amp * std::exp(-(dx * dx + dy * dy) / (2 * blob_sigma * blob_sigma)));
             }
             v += g.normal(0.0, 0.06);
             image[r * side + c] = static_cast<float>(std::clamp(v, 0.0, 1.0));
@@ -113,15 +114,20 @@ void draw_digit(int digit, rng& g, float* image) {
 dataset synthetic_digits(std::size_t n, std::uint64_t seed, image_layout layout) {
     rng g(seed);
     dataset ds;
-    ds.x = tensor<float>::uninitialized(layout == image_layout::flat ? dendrite::shape{n, side * side}
-                                                                     : dendrite::shape{n, 1, side, side});
+    ds.x = tensor<float>::uninitialized(layout == image_layout::flat
+                                            ? dendrite::shape{n, side * side}
+                                            : dendrite::shape{n, 1, side, side});
     ds.y.resize(n);
     // Balanced classes in a random order.
-    for (std::size_t i = 0; i < n; ++i) ds.y[i] = static_cast<std::int32_t>(i % 10);
-    for (std::size_t i = n; i > 1; --i) std::swap(ds.y[i - 1], ds.y[g.below(i)]);
-    for (std::size_t i = 0; i < n; ++i) draw_digit(ds.y[i], g, ds.x.data() + i * side * side);
+    for (std::size_t i = 0; i < n; ++i)
+        ds.y[i] = static_cast<std::int32_t>(i % 10);
+    for (std::size_t i = n; i > 1; --i)
+        std::swap(ds.y[i - 1], ds.y[g.below(i)]);
+    for (std::size_t i = 0; i < n; ++i)
+        draw_digit(ds.y[i], g, ds.x.data() + i * side * side);
     ds.classes = 10;
-    for (int k = 0; k < 10; ++k) ds.class_names.push_back(std::to_string(k));
+    for (int k = 0; k < 10; ++k)
+        ds.class_names.push_back(std::to_string(k));
     return ds;
 }
 

@@ -18,7 +18,9 @@ atomic_file::atomic_file(std::filesystem::path path) : path_(std::move(path)) {
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     fd_ = ::mkostemp(name.data(), O_CLOEXEC);
-    if (fd_ < 0) throw io_error(path_.string() + ": cannot create a temporary file: " + std::strerror(errno));
+    if (fd_ < 0)
+        throw io_error(path_.string() +
+                       ": cannot create a temporary file: " + std::strerror(errno));
     temp_ = name.data();
     // mkstemp creates 0600; keep the replaced file's permissions, or use the usual 0644.
     struct stat st {};
@@ -67,11 +69,13 @@ void atomic_file::commit() {
     const int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) fail("close failed");
-    if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename the temporary file over it");
+    if (::rename(temp_.c_str(), path_.c_str()) != 0)
+        fail("cannot rename the temporary file over it");
     committed_ = true;
     temp_.clear();
     // The rename is durable only once the directory entry is on disk.
-    const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
+    const std::filesystem::path dir =
+        path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         ::fsync(dfd);

@@ -14,8 +14,9 @@
 
 namespace dendrite::io {
 
-static_assert(std::endian::native == std::endian::little,
-              "safetensors: this implementation writes host-order bytes and needs a little-endian host");
+static_assert(
+    std::endian::native == std::endian::little,
+    "safetensors: this implementation writes host-order bytes and needs a little-endian host");
 
 namespace {
 
@@ -31,7 +32,8 @@ constexpr std::string_view dtype_of() {
 }
 
 std::size_t element_bytes(const any_tensor& t) noexcept {
-    return std::visit([](const auto& x) { return sizeof(typename std::decay_t<decltype(x)>::value_type); }, t);
+    return std::visit(
+        [](const auto& x) { return sizeof(typename std::decay_t<decltype(x)>::value_type); }, t);
 }
 
 const dendrite::shape& shape_of(const any_tensor& t) noexcept {
@@ -45,29 +47,36 @@ struct file_closer {
 }  // namespace
 
 std::string_view dtype_name(const any_tensor& t) noexcept {
-    return std::visit([](const auto& x) { return dtype_of<typename std::decay_t<decltype(x)>::value_type>(); }, t);
+    return std::visit(
+        [](const auto& x) { return dtype_of<typename std::decay_t<decltype(x)>::value_type>(); },
+        t);
 }
 
-void save_safetensors(const std::filesystem::path& path, const named_tensors& tensors, const metadata_map& metadata) {
+void save_safetensors(const std::filesystem::path& path, const named_tensors& tensors,
+                      const metadata_map& metadata) {
     const std::string file = path.string();
     std::set<std::string_view> seen;
     nlohmann::ordered_json header = nlohmann::ordered_json::object();
     if (!metadata.empty()) {
         // The reference writer puts the metadata first; readers do not care, but people do.
         auto& m = header["__metadata__"] = nlohmann::ordered_json::object();
-        for (const auto& [k, v] : metadata) m[k] = v;
+        for (const auto& [k, v] : metadata)
+            m[k] = v;
     }
     std::uint64_t offset = 0;
     for (const auto& [name, t] : tensors) {
         if (name.empty()) throw io_error(file + ": a tensor has an empty name");
-        if (name == "__metadata__") throw io_error(file + ": '__metadata__' is reserved and cannot name a tensor");
-        if (!seen.insert(name).second) throw io_error(file + ": two tensors are named '" + name + "'");
+        if (name == "__metadata__")
+            throw io_error(file + ": '__metadata__' is reserved and cannot name a tensor");
+        if (!seen.insert(name).second)
+            throw io_error(file + ": two tensors are named '" + name + "'");
         const dendrite::shape& s = shape_of(t);
         const std::uint64_t bytes = s.size() * element_bytes(t);
         auto& entry = header[name] = nlohmann::ordered_json::object();
         entry["dtype"] = dtype_name(t);
         entry["shape"] = nlohmann::ordered_json::array();
-        for (std::size_t d : s) entry["shape"].push_back(d);
+        for (std::size_t d : s)
+            entry["shape"].push_back(d);
         entry["data_offsets"] = {offset, offset + bytes};
         offset += bytes;
     }
@@ -75,7 +84,8 @@ void save_safetensors(const std::filesystem::path& path, const named_tensors& te
     try {
         text = header.dump();
     } catch (const nlohmann::json::exception& e) {
-        throw io_error(file + ": cannot encode the header (names and metadata must be UTF-8): " + e.what());
+        throw io_error(
+            file + ": cannot encode the header (names and metadata must be UTF-8): " + e.what());
     }
     text.append((8 - text.size() % 8) % 8, ' ');
 
@@ -122,19 +132,23 @@ safetensors_file load_safetensors(const std::filesystem::path& path) {
     std::rewind(f.get());
     if (file_size == 0) throw fail("empty file");
     if (file_size < 8)
-        throw fail("file of " + std::to_string(file_size) + " bytes is too short for the 8-byte header length");
+        throw fail("file of " + std::to_string(file_size) +
+                   " bytes is too short for the 8-byte header length");
 
     unsigned char length[8];
     if (std::fread(length, 1, 8, f.get()) != 8) throw fail("read error");
     std::uint64_t header_bytes = 0;
-    for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | length[i];
+    for (int i = 7; i >= 0; --i)
+        header_bytes = (header_bytes << 8) | length[i];
     if (header_bytes > file_size - 8)
-        throw fail("header length " + std::to_string(header_bytes) + " exceeds the " + std::to_string(file_size - 8) +
+        throw fail("header length " + std::to_string(header_bytes) + " exceeds the " +
+                   std::to_string(file_size - 8) +
                    " bytes that follow it (not a safetensors file, or truncated)");
     if (header_bytes > max_header_bytes)
         throw fail("header length " + std::to_string(header_bytes) + " is implausibly large");
     std::string text(header_bytes, '\0');
-    if (std::fread(text.data(), 1, text.size(), f.get()) != text.size()) throw fail("read error in the header");
+    if (std::fread(text.data(), 1, text.size(), f.get()) != text.size())
+        throw fail("read error in the header");
 
     nlohmann::json header;
     try {
@@ -165,7 +179,8 @@ safetensors_file load_safetensors(const std::filesystem::path& path) {
         const std::string where = "tensor '" + name + "': ";
         if (!value.is_object()) throw fail(where + "entry is not an object");
         const auto dt = value.find("dtype");
-        if (dt == value.end() || !dt->is_string()) throw fail(where + "missing or non-string 'dtype'");
+        if (dt == value.end() || !dt->is_string())
+            throw fail(where + "missing or non-string 'dtype'");
         const std::string dtype = dt->get<std::string>();
         std::uint64_t size = 0;
         if (dtype == "F32" || dtype == "I32")
@@ -176,7 +191,8 @@ safetensors_file load_safetensors(const std::filesystem::path& path) {
             throw fail(where + "dtype " + dtype + " is not supported (F32, F64, I32 and I64 are)");
 
         const auto sh = value.find("shape");
-        if (sh == value.end() || !sh->is_array()) throw fail(where + "missing or non-array 'shape'");
+        if (sh == value.end() || !sh->is_array())
+            throw fail(where + "missing or non-array 'shape'");
         if (sh->size() > max_rank)
             throw fail(where + "rank " + std::to_string(sh->size()) + " exceeds the maximum of " +
                        std::to_string(max_rank));
@@ -184,7 +200,8 @@ safetensors_file load_safetensors(const std::filesystem::path& path) {
         std::uint64_t elements = 1;
         std::vector<std::size_t> dims;
         for (const auto& d : *sh) {
-            if (!d.is_number_unsigned()) throw fail(where + "shape " + sh->dump() + " is not a list of sizes");
+            if (!d.is_number_unsigned())
+                throw fail(where + "shape " + sh->dump() + " is not a list of sizes");
             const auto v = d.get<std::uint64_t>();
             dims.push_back(v);
             if (v != 0 && elements > std::numeric_limits<std::uint64_t>::max() / 8 / v)
@@ -194,19 +211,21 @@ safetensors_file load_safetensors(const std::filesystem::path& path) {
         e.shape = dendrite::shape(dims.begin(), dims.end());
 
         const auto off = value.find("data_offsets");
-        if (off == value.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
-            !(*off)[1].is_number_unsigned())
+        if (off == value.end() || !off->is_array() || off->size() != 2 ||
+            !(*off)[0].is_number_unsigned() || !(*off)[1].is_number_unsigned())
             throw fail(where + "'data_offsets' is not a pair of offsets");
         e.begin = (*off)[0].get<std::uint64_t>();
         e.end = (*off)[1].get<std::uint64_t>();
-        const std::string range = "[" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
+        std::string range = "[";
+        range += std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
         if (e.end < e.begin) throw fail(where + "data_offsets " + range + " end before they begin");
         if (e.end > data_bytes)
             throw fail(where + "data_offsets " + range + " extend past the data section of " +
                        std::to_string(data_bytes) + " bytes (truncated file?)");
         if (e.end - e.begin != elements * size)
-            throw fail(where + "data_offsets " + range + " hold " + std::to_string(e.end - e.begin) + " bytes but " +
-                       dtype + " " + e.shape.str() + " needs " + std::to_string(elements * size));
+            throw fail(where + "data_offsets " + range + " hold " +
+                       std::to_string(e.end - e.begin) + " bytes but " + dtype + " " +
+                       e.shape.str() + " needs " + std::to_string(elements * size));
         entries.push_back(std::move(e));
     }
 
@@ -215,9 +234,11 @@ safetensors_file load_safetensors(const std::filesystem::path& path) {
     });
     for (std::size_t i = 1; i < entries.size(); ++i)
         if (entries[i].begin < entries[i - 1].end)
-            throw fail("tensors '" + entries[i - 1].name + "' [" + std::to_string(entries[i - 1].begin) + ", " +
+            throw fail("tensors '" + entries[i - 1].name + "' [" +
+                       std::to_string(entries[i - 1].begin) + ", " +
                        std::to_string(entries[i - 1].end) + "] and '" + entries[i].name + "' [" +
-                       std::to_string(entries[i].begin) + ", " + std::to_string(entries[i].end) + "] overlap");
+                       std::to_string(entries[i].begin) + ", " + std::to_string(entries[i].end) +
+                       "] overlap");
 
     const std::uint64_t data_start = 8 + header_bytes;
     for (const entry& e : entries) {

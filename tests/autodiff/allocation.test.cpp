@@ -16,7 +16,8 @@ std::atomic<bool> counting{false};
 std::atomic<std::size_t> allocations{0};
 
 void* counted(std::size_t n, std::size_t align) {
-    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+    if (counting.load(std::memory_order_relaxed))
+        allocations.fetch_add(1, std::memory_order_relaxed);
     if (n == 0) n = 1;
     if (align <= alignof(std::max_align_t)) return std::malloc(n);
     return std::aligned_alloc(align, (n + align - 1) / align * align);
@@ -28,30 +29,66 @@ void* counted_or_throw(std::size_t n, std::size_t align) {
 }
 }  // namespace
 
-void* operator new(std::size_t n) { return counted_or_throw(n, 0); }
-void* operator new[](std::size_t n) { return counted_or_throw(n, 0); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n, 0); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n) {
+    return counted_or_throw(n, 0);
+}
+void* operator new[](std::size_t n) {
+    return counted_or_throw(n, 0);
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    return counted(n, 0);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+    return counted(n, 0);
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+    return counted_or_throw(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+    return counted_or_throw(n, static_cast<std::size_t>(a));
+}
 void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
     return counted(n, static_cast<std::size_t>(a));
 }
 void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
     return counted(n, static_cast<std::size_t>(a));
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
 
 using namespace dendrite;
 
@@ -76,15 +113,18 @@ TEST_CASE("the counting operator new sees allocations", "[autodiff][allocation]"
     CHECK(n == 1);
 }
 
-TEST_CASE("recording and differentiating an MLP step again allocates nothing", "[autodiff][allocation]") {
+TEST_CASE("recording and differentiating an MLP step again allocates nothing",
+          "[autodiff][allocation]") {
     rng g(701);
     const std::size_t batch = 32, in = 20, hidden = 16, classes = 10;
     const tensor<float> x = uniform<float>({batch, in}, -1, 1, g);
     std::vector<std::int32_t> labels(batch);
-    for (auto& l : labels) l = static_cast<std::int32_t>(g.below(classes));
+    for (auto& l : labels)
+        l = static_cast<std::int32_t>(g.below(classes));
     tensor<float> w1 = uniform<float>({in, hidden}, -0.3f, 0.3f, g), w1_grad(shape{in, hidden});
     tensor<float> b1(shape{hidden}), b1_grad(shape{hidden});
-    tensor<float> w2 = uniform<float>({hidden, classes}, -0.3f, 0.3f, g), w2_grad(shape{hidden, classes});
+    tensor<float> w2 = uniform<float>({hidden, classes}, -0.3f, 0.3f, g),
+                  w2_grad(shape{hidden, classes});
     tensor<float> b2(shape{classes}), b2_grad(shape{classes});
     tape t;
     float loss_value = 0;
@@ -108,7 +148,8 @@ TEST_CASE("recording and differentiating an MLP step again allocates nothing", "
     CHECK(sum(abs(w1_grad)) > 0);
 }
 
-TEST_CASE("the other ops record and differentiate again without allocating", "[autodiff][allocation]") {
+TEST_CASE("the other ops record and differentiate again without allocating",
+          "[autodiff][allocation]") {
     rng g(702);
     const tensor<double> xv = uniform<double>({6, 9}, -1, 1, g);
     const tensor<double> probs = uniform<double>({6, 9}, 0, 1, g);
@@ -120,9 +161,10 @@ TEST_CASE("the other ops record and differentiate again without allocating", "[a
         auto joined = concat({slice(x, 1, 0, 4), slice(x, 1, 4, 9)}, 1);
         auto r = reshape(joined, shape{3, 18});
         auto y = sum(softmax(x, 0) * log_softmax(x, 1)) + mean(amax(x, 1)) + sum(amin(r, 0, true)) +
-                 mean(x, 0, false) * 0.5 + sum(flatten(r), 0) + nll_loss(log_softmax(x, 1), labels) +
-                 binary_cross_entropy_with_logits(x, probs) + mse_loss(x, probs) +
-                 softmax_cross_entropy(x, probs) + softmax_cross_entropy(x, labels, 0.1) + amax(x);
+                 mean(x, 0, false) * 0.5 + sum(flatten(r), 0) +
+                 nll_loss(log_softmax(x, 1), labels) + binary_cross_entropy_with_logits(x, probs) +
+                 mse_loss(x, probs) + softmax_cross_entropy(x, probs) +
+                 softmax_cross_entropy(x, labels, 0.1) + amax(x);
         sum(y).backward(/*retain_graph=*/true);
         var<double> z = x * 2.0;
         z.backward(xv);  // a seed tensor is used in place, not copied

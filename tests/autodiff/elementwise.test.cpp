@@ -14,8 +14,8 @@ namespace {
 struct unary_case {
     const char* name;
     std::function<var<double>(var<double>)> f;
-    double lo, hi;       // magnitudes of the inputs
-    bool either_sign;    // random signs (inputs still at least lo from 0)
+    double lo, hi;     // magnitudes of the inputs
+    bool either_sign;  // random signs (inputs still at least lo from 0)
 };
 
 // Inputs stay away from kinks (0 for abs and relu) and from domain edges (log, sqrt, rsqrt).
@@ -38,19 +38,23 @@ const std::vector<unary_case> unary_cases{
     {"erf", [](auto x) { return erf(x); }, 0.0, 2.0, true},
     // composites: the chain rule through several ops in one fused node
     {"x*sigmoid(1.702x)", [](auto x) { return x * sigmoid(1.702 * x); }, 0.0, 3.0, true},
-    {"gelu(tanh)", [](auto x) { return 0.5 * x * (1.0 + tanh(0.7978845608 * (x + 0.044715 * x * x * x))); }, 0.0, 3.0, true},
+    {"gelu(tanh)",
+     [](auto x) { return 0.5 * x * (1.0 + tanh(0.7978845608 * (x + 0.044715 * x * x * x))); }, 0.0,
+     3.0, true},
     {"1/(1+x^2)", [](auto x) { return 1.0 / (1.0 + square(x)); }, 0.0, 3.0, true},
 };
 
 }  // namespace
 
-TEST_CASE("every unary op passes gradcheck at shapes that are not SIMD multiples", "[autodiff][gradcheck][unary]") {
+TEST_CASE("every unary op passes gradcheck at shapes that are not SIMD multiples",
+          "[autodiff][gradcheck][unary]") {
     rng g(101);
     for (const auto& c : unary_cases)
         for (const shape& s : odd_shapes) {
             INFO(c.name << " at " << s.str());
-            const tensor<double> x = c.either_sign ? away_from_zero(s, c.lo, c.hi, g) : uniform<double>(s, c.lo, c.hi, g);
-            DENDRITE_REQUIRE_GRADCHECK(gradcheck(c.f, x), 1e-6);
+            const tensor<double> x = c.either_sign ? away_from_zero(s, c.lo, c.hi, g)
+                                                   : uniform<double>(s, c.lo, c.hi, g);
+            require_gradcheck(gradcheck(c.f, x), 1e-6);
         }
 }
 
@@ -65,11 +69,11 @@ void check_binary(const char* name, Op op, Make make, double c_right, double c_l
     for (const shape& s : odd_shapes) {
         const auto [a, b] = make(s, g);
         INFO(name << " at " << s.str());
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto x, auto y) { return op(x, y); }, a, b), 1e-6);
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto x) { return op(x, b); }, a), 1e-6);
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto y) { return op(a, y); }, b), 1e-6);
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto x) { return op(x, c_right); }, a), 1e-6);
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto y) { return op(c_left, y); }, b), 1e-6);
+        require_gradcheck(gradcheck([&](auto x, auto y) { return op(x, y); }, a, b), 1e-6);
+        require_gradcheck(gradcheck([&](auto x) { return op(x, b); }, a), 1e-6);
+        require_gradcheck(gradcheck([&](auto y) { return op(a, y); }, b), 1e-6);
+        require_gradcheck(gradcheck([&](auto x) { return op(x, c_right); }, a), 1e-6);
+        require_gradcheck(gradcheck([&](auto y) { return op(c_left, y); }, b), 1e-6);
     }
 }
 
@@ -96,26 +100,34 @@ std::pair<tensor<double>, tensor<double>> separated(const shape& s, rng& g) {
 
 }  // namespace
 
-TEST_CASE("add, sub, mul, div pass gradcheck with vars on either side", "[autodiff][gradcheck][binary]") {
-    check_binary("add", [](const auto& a, const auto& b) { return a + b; }, any_pair, 0.7, -1.3);
-    check_binary("sub", [](const auto& a, const auto& b) { return a - b; }, any_pair, 0.7, -1.3);
-    check_binary("mul", [](const auto& a, const auto& b) { return a * b; }, any_pair, 0.7, -1.3);
-    check_binary("div", [](const auto& a, const auto& b) { return a / b; }, nonzero_divisor, 0.7, -1.3);
+TEST_CASE("add, sub, mul, div pass gradcheck with vars on either side",
+          "[autodiff][gradcheck][binary]") {
+    check_binary(
+        "add", [](const auto& a, const auto& b) { return a + b; }, any_pair, 0.7, -1.3);
+    check_binary(
+        "sub", [](const auto& a, const auto& b) { return a - b; }, any_pair, 0.7, -1.3);
+    check_binary(
+        "mul", [](const auto& a, const auto& b) { return a * b; }, any_pair, 0.7, -1.3);
+    check_binary(
+        "div", [](const auto& a, const auto& b) { return a / b; }, nonzero_divisor, 0.7, -1.3);
 }
 
 TEST_CASE("pow passes gradcheck in its base and its exponent", "[autodiff][gradcheck][binary]") {
-    check_binary("pow", [](const auto& a, const auto& b) { return pow(a, b); }, positive_base, 2.5, 1.3);
+    check_binary(
+        "pow", [](const auto& a, const auto& b) { return pow(a, b); }, positive_base, 2.5, 1.3);
     // integer and fractional constant exponents, and a constant base below 1
     rng g(5);
     const tensor<double> a = uniform<double>({3, 7}, 0.4, 2.5, g);
-    DENDRITE_REQUIRE_GRADCHECK(gradcheck([](auto x) { return pow(x, 3.0); }, a), 1e-6);
-    DENDRITE_REQUIRE_GRADCHECK(gradcheck([](auto x) { return pow(x, -0.5); }, a), 1e-6);
-    DENDRITE_REQUIRE_GRADCHECK(gradcheck([](auto x) { return pow(0.6, x); }, a), 1e-6);
+    require_gradcheck(gradcheck([](auto x) { return pow(x, 3.0); }, a), 1e-6);
+    require_gradcheck(gradcheck([](auto x) { return pow(x, -0.5); }, a), 1e-6);
+    require_gradcheck(gradcheck([](auto x) { return pow(0.6, x); }, a), 1e-6);
 }
 
 TEST_CASE("max and min pass gradcheck away from ties", "[autodiff][gradcheck][binary]") {
-    check_binary("max", [](const auto& a, const auto& b) { return max(a, b); }, separated, 0.0, 0.0);
-    check_binary("min", [](const auto& a, const auto& b) { return min(a, b); }, separated, 0.0, 0.0);
+    check_binary(
+        "max", [](const auto& a, const auto& b) { return max(a, b); }, separated, 0.0, 0.0);
+    check_binary(
+        "min", [](const auto& a, const auto& b) { return min(a, b); }, separated, 0.0, 0.0);
 }
 
 TEST_CASE("max and min send a tie's gradient to the left operand only", "[autodiff][binary]") {
@@ -134,7 +146,8 @@ TEST_CASE("comparisons give zero gradients and pass gradcheck", "[autodiff][grad
     rng g(9);
     const auto [a, b] = separated({3, 7}, g);
     auto check = [&](auto cmp) {
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto x, auto y) { return cmp(x, y) * 1.0 + x * y; }, a, b), 1e-6);
+        require_gradcheck(gradcheck([&](auto x, auto y) { return cmp(x, y) * 1.0 + x * y; }, a, b),
+                          1e-6);
         tape t;
         auto x = variable(t, a);
         auto y = variable(t, b);
@@ -157,12 +170,15 @@ TEST_CASE("where routes the gradient to the chosen branch", "[autodiff][gradchec
         const auto [a, b] = separated(s, g);
         const tensor<double> mask = uniform<double>(s, 0, 1, g) > 0.5;
         // condition a constant tensor; then computed from the vars themselves (it gets no gradient)
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto x, auto y) { return where(mask, sin(x), y * y); }, a, b), 1e-6);
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([](auto x, auto y) { return where(x > y, x * 2.0, exp(y)); }, a, b), 1e-6);
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([](auto x) { return where(x > 0.0, x, 0.1 * x); }, a), 1e-6);
-        DENDRITE_REQUIRE_GRADCHECK(gradcheck([](auto x) { return where(x < 0.0, 0.5, square(x)); }, a), 1e-6);
+        require_gradcheck(
+            gradcheck([&](auto x, auto y) { return where(mask, sin(x), y * y); }, a, b), 1e-6);
+        require_gradcheck(
+            gradcheck([](auto x, auto y) { return where(x > y, x * 2.0, exp(y)); }, a, b), 1e-6);
+        require_gradcheck(gradcheck([](auto x) { return where(x > 0.0, x, 0.1 * x); }, a), 1e-6);
+        require_gradcheck(gradcheck([](auto x) { return where(x < 0.0, 0.5, square(x)); }, a),
+                          1e-6);
     }
-    // a var read only by the condition receives no gradient; the branches get theirs
+    // a var read only by the condition receives a zero gradient; the branches get theirs
     tape t;
     auto x = variable(t, tensor<double>{-1.0, 2.0, -3.0});
     auto c = variable(t, tensor<double>{1.0, 0.0, 1.0});
@@ -170,5 +186,5 @@ TEST_CASE("where routes the gradient to the chosen branch", "[autodiff][gradchec
     CHECK(x.grad()(0) == 1.0);
     CHECK(x.grad()(1) == 2.0);
     CHECK(x.grad()(2) == 1.0);
-    CHECK(c.grad().size() == 0);
+    CHECK(sum(abs(c.grad())) == 0.0);
 }

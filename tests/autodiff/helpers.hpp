@@ -28,12 +28,10 @@ inline tensor<double> apart_from(const tensor<double>& a, double gap, rng& g) {
     return b;
 }
 
-/// gradcheck's verdict, with its report in the failure message.
-#define DENDRITE_REQUIRE_GRADCHECK(report, tolerance) \
-    do {                                             \
-        const auto& r_ = (report);                   \
-        INFO(r_.str());                              \
-        REQUIRE(r_.passed(tolerance));               \
-    } while (false)
+/// Requires gradcheck's verdict, with its report in the failure message.
+inline void require_gradcheck(const gradcheck_report& report, double tolerance) {
+    INFO(report.str());
+    REQUIRE(report.passed(tolerance));
+}
 
 }  // namespace dendrite::testing

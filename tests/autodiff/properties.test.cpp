@@ -21,11 +21,21 @@ constexpr std::size_t function_count = 5;
 template <class K>
 void with_function(std::size_t i, K&& k) {
     switch (i) {
-        case 0: k(f0); break;
-        case 1: k(f1); break;
-        case 2: k(f2); break;
-        case 3: k(f3); break;
-        default: k(f4); break;
+        case 0:
+            k(f0);
+            break;
+        case 1:
+            k(f1);
+            break;
+        case 2:
+            k(f2);
+            break;
+        case 3:
+            k(f3);
+            break;
+        default:
+            k(f4);
+            break;
     }
 }
 
@@ -38,7 +48,9 @@ tensor<double> grad_of(F f, const tensor<double>& xv) {
     return x.grad().clone();
 }
 
-double max_abs_diff(const tensor<double>& a, const tensor<double>& b) { return amax(abs(a - b)); }
+double max_abs_diff(const tensor<double>& a, const tensor<double>& b) {
+    return amax(abs(a - b));
+}
 
 }  // namespace
 
@@ -54,8 +66,10 @@ TEST_CASE("grad(f + g) = grad f + grad g and linearity, on random pairs", "[auto
                 const tensor<double> gf = grad_of(f, xv), gh = grad_of(h, xv);
                 const tensor<double> sum_expected = gf + gh;
                 const tensor<double> lin_expected = a * gf + b * gh;
-                CHECK(max_abs_diff(grad_of([&](auto x) { return f(x) + h(x); }, xv), sum_expected) < 1e-12);
-                CHECK(max_abs_diff(grad_of([&](auto x) { return a * f(x) + b * h(x); }, xv), lin_expected) < 1e-12);
+                CHECK(max_abs_diff(grad_of([&](auto x) { return f(x) + h(x); }, xv), sum_expected) <
+                      1e-12);
+                CHECK(max_abs_diff(grad_of([&](auto x) { return a * f(x) + b * h(x); }, xv),
+                                   lin_expected) < 1e-12);
                 // the same sum as two separate nodes added afterwards
                 tape t;
                 auto x = variable(t, xv);
@@ -67,7 +81,8 @@ TEST_CASE("grad(f + g) = grad f + grad g and linearity, on random pairs", "[auto
     }
 }
 
-TEST_CASE("chain rule: fused f(h(x)) = f(u) then u = h(x) = f'(h(x)) h'(x)", "[autodiff][property]") {
+TEST_CASE("chain rule: fused f(h(x)) = f(u) then u = h(x) = f'(h(x)) h'(x)",
+          "[autodiff][property]") {
     rng g(502);
     for (int trial = 0; trial < 25; ++trial) {
         const std::size_t i = g.below(function_count), j = g.below(function_count);
@@ -87,20 +102,23 @@ TEST_CASE("chain rule: fused f(h(x)) = f(u) then u = h(x) = f'(h(x)) h'(x)", "[a
                 const tensor<double> uv = u.value().clone();
                 const tensor<double> chain = grad_of(f, uv) * grad_of(h, xv);
                 CHECK(max_abs_diff(chain, fused) < 1e-12);
-                DENDRITE_REQUIRE_GRADCHECK(gradcheck([&](auto z) { return f(h(z)); }, xv), 1e-6);
+                require_gradcheck(gradcheck([&](auto z) { return f(h(z)); }, xv), 1e-6);
             });
         });
     }
 }
 
-TEST_CASE("random deeper compositions with broadcasting and reductions pass gradcheck", "[autodiff][property]") {
+TEST_CASE("random deeper compositions with broadcasting and reductions pass gradcheck",
+          "[autodiff][property]") {
     rng g(503);
     for (int trial = 0; trial < 10; ++trial) {
-        const std::size_t i = g.below(function_count), j = g.below(function_count), k = g.below(function_count);
+        const std::size_t i = g.below(function_count), j = g.below(function_count),
+                          k = g.below(function_count);
         const std::size_t m = g.below(5) + 1, n = g.below(9) + 1;
         const tensor<double> xv = uniform<double>({m, n}, -2, 2, g);
         const tensor<double> bv = uniform<double>({n}, -1, 1, g);
-        INFO("trial " << trial << ": f" << i << ", f" << j << ", f" << k << " at [" << m << ", " << n << "]");
+        INFO("trial " << trial << ": f" << i << ", f" << j << ", f" << k << " at [" << m << ", "
+                      << n << "]");
         with_function(i, [&](auto f) {
             with_function(j, [&](auto h) {
                 with_function(k, [&](auto q) {
@@ -108,7 +126,7 @@ TEST_CASE("random deeper compositions with broadcasting and reductions pass grad
                         var<double> s = sum(f(x + b), 1, true);  // a reduction between fused nodes
                         return h(x) * q(s) - softmax(x * b, 1);
                     };
-                    DENDRITE_REQUIRE_GRADCHECK(gradcheck(fn, xv, bv), 1e-6);
+                    require_gradcheck(gradcheck(fn, xv, bv), 1e-6);
                 });
             });
         });

@@ -180,8 +180,8 @@ TEST_CASE("exp is exact in the ranges xsimd 8.1 flushes or overflows", "[expr][u
         CHECK(check::ulp_distance(yf.data()[i], static_cast<float>(std::exp(
                                                     static_cast<double>(xf.data()[i])))) <= 1);
     }
-    const tensor<double> xd{-708.5, -720, -744.4, -746, 709.5, 709.78, 709.79, -1,
-                            -2,     -3,   -4,     -5,   -6,    -7,     -8,     -9};
+    const tensor<double> xd{-708.5, -720.0, -744.4, -746.0, 709.5, 709.78, 709.79, -1.0,
+                            -2.0,   -3.0,   -4.0,   -5.0,   -6.0,  -7.0,   -8.0,   -9.0};
     const tensor<double> yd = exp(xd);
     for (std::size_t i = 0; i < xd.size(); ++i) {
         INFO("exp(" << xd.data()[i] << ")");

@@ -23,8 +23,10 @@ using dendrite::nn::parameter;
 using dendrite::nn::parameter_list;
 
 /// Sizes that are not multiples of the SIMD width (16 floats, 8 doubles), and one above the
-/// threading threshold, so every update runs its vector body, its scalar tail and its threaded path.
-inline constexpr std::size_t awkward_sizes[] = {1, 7, 17, 33, 257, dendrite::simd::parallel_threshold + 3};
+/// threading threshold, so every update runs its vector body, its scalar tail and its threaded
+/// path.
+inline constexpr std::size_t awkward_sizes[] = {1,  7,   17,
+                                                33, 257, dendrite::simd::parallel_threshold + 3};
 
 /// One parameter per awkward size, values uniform in [-1, 1); every other one has decay = false.
 template <class T>
@@ -35,8 +37,11 @@ parameter_list<T> make_params(std::uint64_t seed = 1) {
     for (std::size_t n : awkward_sizes) {
         // A 2-d shape where the size allows, since layers hand over matrices.
         const dendrite::shape s = n == 33 ? dendrite::shape{3, 11} : dendrite::shape{n};
-        ps.emplace_back(s, "p" + std::to_string(k), k % 2 == 0);
-        for (T& x : ps.back().value.span()) x = static_cast<T>(g.uniform(-1, 1));
+        std::string name = "p";
+        name += std::to_string(k);
+        ps.emplace_back(s, name, k % 2 == 0);
+        for (T& x : ps.back().value.span())
+            x = static_cast<T>(g.uniform(-1, 1));
         ++k;
     }
     return ps;
@@ -47,20 +52,23 @@ template <class T>
 void fill_grads(parameter_list<T>& ps, std::uint64_t seed) {
     dendrite::rng g(seed * 7919 + 13);
     for (auto& p : ps)
-        for (T& x : p.grad.span()) x = static_cast<T>(g.uniform(-1, 1));
+        for (T& x : p.grad.span())
+            x = static_cast<T>(g.uniform(-1, 1));
 }
 
 /// Deep copies of all parameter values.
 template <class T>
 std::vector<std::vector<T>> values_of(const parameter_list<T>& ps) {
     std::vector<std::vector<T>> v;
-    for (const auto& p : ps) v.emplace_back(p.value.data(), p.value.data() + p.size());
+    for (const auto& p : ps)
+        v.emplace_back(p.value.data(), p.value.data() + p.size());
     return v;
 }
 
 /// Counts elements of `got` farther from `want` than tol * max(1, |want|); reports the first.
 template <class T>
-std::size_t count_far(const T* got, const T* want, std::size_t n, double tol, const std::string& what) {
+std::size_t count_far(const T* got, const T* want, std::size_t n, double tol,
+                      const std::string& what) {
     std::size_t bad = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const double g = got[i], w = want[i];
@@ -105,6 +113,14 @@ struct sgd_reference {
     double lr, momentum, dampening, weight_decay;
     bool nesterov;
     std::vector<std::vector<T>> b;
+
+    sgd_reference(double lr_, double momentum_, double dampening_, double weight_decay_,
+                  bool nesterov_)
+        : lr(lr_),
+          momentum(momentum_),
+          dampening(dampening_),
+          weight_decay(weight_decay_),
+          nesterov(nesterov_) {}
     int t = 0;
 
     void step(std::vector<std::vector<T>>& w, const parameter_list<T>& ps) {
@@ -136,6 +152,16 @@ struct adam_reference {
     double lr, beta1, beta2, eps, weight_decay;
     bool decoupled, amsgrad;
     std::vector<std::vector<T>> m, v, v_max;
+
+    adam_reference(double lr_, double beta1_, double beta2_, double eps_, double weight_decay_,
+                   bool decoupled_, bool amsgrad_)
+        : lr(lr_),
+          beta1(beta1_),
+          beta2(beta2_),
+          eps(eps_),
+          weight_decay(weight_decay_),
+          decoupled(decoupled_),
+          amsgrad(amsgrad_) {}
     int t = 0;
 
     void step(std::vector<std::vector<T>>& w, const parameter_list<T>& ps) {
@@ -166,6 +192,15 @@ struct rmsprop_reference {
     bool centered;
     std::vector<std::vector<T>> v, a, b;
 
+    rmsprop_reference(double lr_, double alpha_, double eps_, double momentum_,
+                      double weight_decay_, bool centered_)
+        : lr(lr_),
+          alpha(alpha_),
+          eps(eps_),
+          momentum(momentum_),
+          weight_decay(weight_decay_),
+          centered(centered_) {}
+
     void step(std::vector<std::vector<T>>& w, const parameter_list<T>& ps) {
         v.resize(ps.size()), a.resize(ps.size()), b.resize(ps.size());
         for (std::size_t k = 0; k < ps.size(); ++k) {
@@ -195,13 +230,22 @@ template <class T>
 struct adagrad_reference {
     double lr, lr_decay, weight_decay, initial_accumulator_value, eps;
     std::vector<std::vector<T>> s;
+
+    adagrad_reference(double lr_, double lr_decay_, double weight_decay_, double initial_,
+                      double eps_)
+        : lr(lr_),
+          lr_decay(lr_decay_),
+          weight_decay(weight_decay_),
+          initial_accumulator_value(initial_),
+          eps(eps_) {}
     int t = 0;
 
     void step(std::vector<std::vector<T>>& w, const parameter_list<T>& ps) {
         ++t;
         const T clr = T(lr / (1 + (t - 1) * lr_decay));
         if (s.empty())
-            for (const auto& p : ps) s.emplace_back(p.size(), T(initial_accumulator_value));
+            for (const auto& p : ps)
+                s.emplace_back(p.size(), T(initial_accumulator_value));
         for (std::size_t k = 0; k < ps.size(); ++k)
             for (std::size_t i = 0; i < ps[k].size(); ++i) {
                 T g = ps[k].grad.data()[i];

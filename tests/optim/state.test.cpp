@@ -28,11 +28,11 @@ void check_resume(Make make, std::size_t buffers_per_parameter, const std::strin
     REQUIRE(saved.back().name == prefix + ".step");
     REQUIRE(saved.back().value.size() == 1);
     REQUIRE(saved.back().value.item() == T(3));
-    for (std::size_t e = 0; e + 1 < saved.size(); ++e) {
-        CHECK(saved[e].name.rfind(prefix + ".", 0) == 0);
-        // A snapshot, not a view of the live buffers.
-        CHECK_FALSE(saved[e].value.shares_storage_with(saved[e].value.clone()));
-    }
+    for (const auto& e : saved)
+        CHECK(e.name.rfind(prefix + ".", 0) == 0);
+    std::vector<tensor<T>> copies;
+    for (const auto& e : saved)
+        copies.push_back(e.value.clone());
 
     for (std::uint64_t s = 4; s <= 6; ++s) {
         fill_grads(ps, s);
@@ -48,10 +48,11 @@ void check_resume(Make make, std::size_t buffers_per_parameter, const std::strin
         opt2.step(resumed);
     }
     REQUIRE(bitwise_equal(ps, resumed));
-    // The snapshot did not move with the original optimizer's later steps.
-    const auto again = make();
-    (void)again;
     REQUIRE(opt2.steps() == opt.steps());
+    // The snapshot is a copy: the original optimizer's later steps did not change it.
+    for (std::size_t e = 0; e < saved.size(); ++e)
+        CHECK(std::memcmp(saved[e].value.data(), copies[e].data(), copies[e].size() * sizeof(T)) ==
+              0);
 }
 
 }  // namespace
@@ -60,18 +61,21 @@ TEMPLATE_TEST_CASE("state save and restore continue bit-identically", "[optim][s
                    double) {
     using T = TestType;
     SECTION("sgd") {
-        check_resume<T>([] { return optim::sgd<T>({.lr = 0.05, .momentum = 0.9, .weight_decay = 0.1}); },
-                        1, "sgd");
+        check_resume<T>(
+            [] { return optim::sgd<T>({.lr = 0.05, .momentum = 0.9, .weight_decay = 0.1}); }, 1,
+            "sgd");
     }
     SECTION("sgd without momentum keeps only the step") {
         check_resume<T>([] { return optim::sgd<T>({.lr = 0.05}); }, 0, "sgd");
     }
     SECTION("adam") {
-        check_resume<T>([] { return optim::adam<T>({.lr = 0.01, .weight_decay = 0.1}); }, 2, "adam");
+        check_resume<T>([] { return optim::adam<T>({.lr = 0.01, .weight_decay = 0.1}); }, 2,
+                        "adam");
     }
     SECTION("adamw with amsgrad") {
-        check_resume<T>([] { return optim::adamw<T>({.lr = 0.01, .weight_decay = 0.1, .amsgrad = true}); },
-                        3, "adamw");
+        check_resume<T>(
+            [] { return optim::adamw<T>({.lr = 0.01, .weight_decay = 0.1, .amsgrad = true}); }, 3,
+            "adamw");
     }
     SECTION("rmsprop, centered with momentum") {
         check_resume<T>(

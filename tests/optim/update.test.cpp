@@ -1,6 +1,8 @@
 // Each optimizer against a scalar reference of its published update rule, over several steps,
 // at awkward sizes (vector body, scalar tail, threaded path), in float and double.
 
+#include <limits>
+
 #include <catch2/catch.hpp>
 
 #include "dendrite/optim/optim.hpp"
@@ -12,9 +14,10 @@ using namespace optim_test;
 namespace {
 
 // Both sides compute in T but group operations differently (bias corrections folded into
-// scalars, fused vs unfused products under clang), so weights agree to a few ulps of max(1, |w|).
+// scalars, division order, fused products under clang): weights agree within 8 ulps of
+// max(1, |w|) after 6 steps (measured: within 4).
 template <class T>
-constexpr double tolerance = sizeof(T) == 4 ? 1e-5 : 1e-13;
+constexpr double tolerance = 8 * std::numeric_limits<T>::epsilon();
 
 template <class T, class Opt, class Ref>
 void check_against_reference(Opt opt, Ref ref, int steps = 6) {
@@ -43,13 +46,13 @@ TEMPLATE_TEST_CASE("sgd matches PyTorch's update rule", "[optim][sgd]", float, d
                                    sgd_reference<T>{0.1, 0, 0, 0.1, false});
     }
     SECTION("momentum") {
-        check_against_reference<T>(optim::sgd<T>({.lr = 0.05, .momentum = 0.9, .weight_decay = 0.1}),
-                                   sgd_reference<T>{0.05, 0.9, 0, 0.1, false});
+        check_against_reference<T>(
+            optim::sgd<T>({.lr = 0.05, .momentum = 0.9, .weight_decay = 0.1}),
+            sgd_reference<T>{0.05, 0.9, 0, 0.1, false});
     }
     SECTION("momentum with dampening") {
-        check_against_reference<T>(
-            optim::sgd<T>({.lr = 0.05, .momentum = 0.8, .dampening = 0.3}),
-            sgd_reference<T>{0.05, 0.8, 0.3, 0, false});
+        check_against_reference<T>(optim::sgd<T>({.lr = 0.05, .momentum = 0.8, .dampening = 0.3}),
+                                   sgd_reference<T>{0.05, 0.8, 0.3, 0, false});
     }
     SECTION("Nesterov") {
         check_against_reference<T>(
@@ -110,13 +113,12 @@ TEMPLATE_TEST_CASE("adagrad matches Duchi et al.", "[optim][adagrad]", float, do
                                    adagrad_reference<T>{0.1, 0, 0, 0, 1e-10});
     }
     SECTION("lr decay, weight decay, initial accumulator") {
-        check_against_reference<T>(
-            optim::adagrad<T>({.lr = 0.1,
-                               .lr_decay = 0.1,
-                               .weight_decay = 0.1,
-                               .initial_accumulator_value = 0.5,
-                               .eps = 1e-6}),
-            adagrad_reference<T>{0.1, 0.1, 0.1, 0.5, 1e-6});
+        check_against_reference<T>(optim::adagrad<T>({.lr = 0.1,
+                                                      .lr_decay = 0.1,
+                                                      .weight_decay = 0.1,
+                                                      .initial_accumulator_value = 0.5,
+                                                      .eps = 1e-6}),
+                                   adagrad_reference<T>{0.1, 0.1, 0.1, 0.5, 1e-6});
     }
 }
 
@@ -126,12 +128,14 @@ TEMPLATE_TEST_CASE("weight decay skips parameters with decay = false", "[optim]"
     auto run = [](auto opt) {
         auto ps = make_params<T>();
         const auto before = values_of(ps);
-        for (auto& p : ps) p.zero_grad();
+        for (auto& p : ps)
+            p.zero_grad();
         opt.step(ps);
         for (std::size_t k = 0; k < ps.size(); ++k) {
             const T* w = ps[k].value.data();
             if (ps[k].decay) {
-                CHECK(std::abs(w[0]) < std::abs(before[k][0]));
+                // Moved toward 0 (the normalising methods may step past it).
+                CHECK((w[0] - before[k][0]) * before[k][0] < T(0));
             } else {
                 CHECK(std::memcmp(w, before[k].data(), ps[k].size() * sizeof(T)) == 0);
             }

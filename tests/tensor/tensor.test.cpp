@@ -53,7 +53,7 @@ TEMPLATE_TEST_CASE("construction, shapes and alignment", "[tensor]", float, doub
     CHECK(reinterpret_cast<std::uintptr_t>(z.data()) % 64 == 0);
     const tensor<T> f(shape{5}, T(2.5));
     CHECK((f(0) == T(2.5) && f(4) == T(2.5)));
-    const tensor<T> l{1, 2, 3};
+    const tensor<T> l{T(1), T(2), T(3)};
     CHECK(l.shape() == shape{3});
     const tensor<T> m(shape{2, 2}, {1, 2, 3, 4});
     CHECK(m(1, 0) == 3);

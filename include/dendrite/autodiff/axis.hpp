@@ -24,9 +24,11 @@ struct axis_split {
 inline axis_split split_axis(const shape& s, std::size_t axis, const char* what) {
     expr::check_axis(s, axis, what);
     axis_split sp;
-    for (std::size_t a = 0; a < axis; ++a) sp.outer *= s[a];
+    for (std::size_t a = 0; a < axis; ++a)
+        sp.outer *= s[a];
     sp.len = s[axis];
-    for (std::size_t a = axis + 1; a < s.rank(); ++a) sp.inner *= s[a];
+    for (std::size_t a = axis + 1; a < s.rank(); ++a)
+        sp.inner *= s[a];
     return sp;
 }
 
@@ -62,7 +64,8 @@ void reduce_along(tensor<T>& out, const axis_split& sp, F&& f, const Ts&... xs) 
     auto run = [&](const auto&... v) {
         if (sp.inner == 1) {
             // Contiguous slices: one fused horizontal reduction each.
-            for (std::size_t o = 0; o < sp.outer; ++o) o3.data()[o] = expr::reduce_all<R>(as_node(f(v[o]...)));
+            for (std::size_t o = 0; o < sp.outer; ++o)
+                o3.data()[o] = expr::reduce_all<R>(as_node(f(v[o]...)));
             return;
         }
         // Strided slices: fold rows of `inner` elements, each fold one vectorised pass.

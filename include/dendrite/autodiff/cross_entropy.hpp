@@ -20,23 +20,26 @@ namespace detail {
 /// Copies class labels into a tape buffer (so the recorded op never refers to the caller's
 /// memory), checking each lies in [0, classes). Throws std::out_of_range naming `what`.
 template <class L>
-tensor<std::int64_t> copy_labels(tape& t, std::span<const L> labels, std::size_t classes, const char* what) {
+tensor<std::int64_t> copy_labels(tape& t, std::span<const L> labels, std::size_t classes,
+                                 const char* what) {
     tensor<std::int64_t> out = t.acquire_value<std::int64_t>(shape{labels.size()});
     for (std::size_t i = 0; i < labels.size(); ++i) {
         const auto label = static_cast<std::int64_t>(labels[i]);
         if (label < 0 || static_cast<std::size_t>(label) >= classes)
-            throw std::out_of_range(std::string(what) + ": label " + std::to_string(labels[i]) + " at batch index " +
-                                    std::to_string(i) + " is outside [0, " + std::to_string(classes) + ")");
+            throw std::out_of_range(std::string(what) + ": label " + std::to_string(labels[i]) +
+                                    " at batch index " + std::to_string(i) + " is outside [0, " +
+                                    std::to_string(classes) + ")");
         out.data()[i] = label;
     }
     return out;
 }
 
 inline void check_batch(const shape& s, std::size_t labels, const char* what) {
-    if (s.rank() != 2) throw shape_error(std::string(what) + ": input must be [batch, classes], got " + s.str());
+    if (s.rank() != 2)
+        throw shape_error(std::string(what) + ": input must be [batch, classes], got " + s.str());
     if (labels != s[0])
-        throw shape_error(std::string(what) + ": " + std::to_string(labels) + " labels for a batch of " +
-                          std::to_string(s[0]));
+        throw shape_error(std::string(what) + ": " + std::to_string(labels) +
+                          " labels for a batch of " + std::to_string(s[0]));
 }
 
 }  // namespace detail
@@ -50,17 +53,18 @@ inline void check_batch(const shape& s, std::size_t labels, const char* what) {
 /// copied into a tape buffer. Throws if a label is outside [0, classes) or the counts differ.
 /// Cost: three reads of the logits forward, one pass backward.
 template <class E, class L>
-    requires differentiable<E> && std::integral<L>
+requires differentiable<E> && std::integral<L>
 auto softmax_cross_entropy(const E& e, std::span<const L> labels, double label_smoothing = 0) {
     const auto x = as_var(e);
     using T = typename decltype(x)::value_type;
     detail::check_batch(x.shape(), labels.size(), "softmax_cross_entropy");
     if (!(label_smoothing >= 0 && label_smoothing < 1))
-        throw std::invalid_argument("softmax_cross_entropy: label_smoothing " + std::to_string(label_smoothing) +
-                                    " is outside [0, 1)");
+        throw std::invalid_argument("softmax_cross_entropy: label_smoothing " +
+                                    std::to_string(label_smoothing) + " is outside [0, 1)");
     const std::size_t batch = x.shape()[0], classes = x.shape()[1];
     tape& t = x.tape();
-    const tensor<std::int64_t> label_copy = detail::copy_labels(t, labels, classes, "softmax_cross_entropy");
+    const tensor<std::int64_t> label_copy =
+        detail::copy_labels(t, labels, classes, "softmax_cross_entropy");
     const T on = static_cast<T>(1 - label_smoothing);
     const T spread = static_cast<T>(label_smoothing / static_cast<double>(classes));
     tensor<T> probs = t.acquire_value<T>(x.shape());
@@ -80,26 +84,27 @@ auto softmax_cross_entropy(const E& e, std::span<const L> labels, double label_s
     }
     tensor<T> out = t.acquire_value<T>(shape{});
     out.data()[0] = static_cast<T>(total / static_cast<double>(batch));
-    return record_op(t, "softmax_cross_entropy", out, x.requires_grad(),
-                     [x, probs, label_copy, batch, classes, on, spread](tape& tp, const tensor<T>& g) {
-                         const T scale = g.item() / static_cast<T>(batch);
-                         accumulate_grad(tp, x, (probs - spread) * scale);
-                         T* dx = x.node().grad_accumulator(tp).data();
-                         for (std::size_t i = 0; i < batch; ++i)
-                             dx[i * classes + static_cast<std::size_t>(label_copy.data()[i])] -= on * scale;
-                     });
+    return record_op(
+        t, "softmax_cross_entropy", out, x.requires_grad(),
+        [x, probs, label_copy, batch, classes, on, spread](tape& tp, const tensor<T>& g) {
+            const T scale = g.item() / static_cast<T>(batch);
+            accumulate_grad(tp, x, (probs - spread) * scale);
+            T* dx = x.node().grad_accumulator(tp).data();
+            for (std::size_t i = 0; i < batch; ++i)
+                dx[i * classes + static_cast<std::size_t>(label_copy.data()[i])] -= on * scale;
+        });
 }
 
 /// softmax_cross_entropy with labels in a vector.
 template <class E, class L>
-    requires differentiable<E> && std::integral<L>
+requires differentiable<E> && std::integral<L>
 auto softmax_cross_entropy(const E& e, const std::vector<L>& labels, double label_smoothing = 0) {
     return softmax_cross_entropy(e, std::span<const L>(labels), label_smoothing);
 }
 
 /// softmax_cross_entropy with labels in a 1-d integer tensor.
 template <class E, class L>
-    requires differentiable<E> && std::integral<L>
+requires differentiable<E> && std::integral<L>
 auto softmax_cross_entropy(const E& e, const tensor<L>& labels, double label_smoothing = 0) {
     return softmax_cross_entropy(e, std::span<const L>(labels.span()), label_smoothing);
 }

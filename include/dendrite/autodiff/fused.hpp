@@ -34,14 +34,16 @@ template <class Op, class A>
 struct sweep_reaches_all_leaves<expr::unary_expr<Op, A>> : sweep_reaches_all_leaves<A> {};
 template <class Op, class L, class R>
 struct sweep_reaches_all_leaves<expr::binary_expr<Op, L, R>>
-    : std::bool_constant<sweep_reaches_all_leaves<L>::value && sweep_reaches_all_leaves<R>::value> {};
+    : std::bool_constant<sweep_reaches_all_leaves<L>::value && sweep_reaches_all_leaves<R>::value> {
+};
 template <class C, class A, class B>
 struct sweep_reaches_all_leaves<expr::where_expr<C, A, B>>
-    : std::bool_constant<!C::has_grad && sweep_reaches_all_leaves<A>::value && sweep_reaches_all_leaves<B>::value> {};
+    : std::bool_constant<!C::has_grad && sweep_reaches_all_leaves<A>::value &&
+                         sweep_reaches_all_leaves<B>::value> {};
 
 template <class T, class E>
 class fused_node final : public typed_node<T> {
-public:
+  public:
     explicit fused_node(const E& e) : expr_(e) {}
 
     void forward(tape& t) {
@@ -57,7 +59,8 @@ public:
             leaf.overwrite = false;
             if (!n.requires_grad) {
                 leaf.grad = nullptr;
-            } else if (sweep_reaches_all_leaves<E>::value && !n.has_grad() && leaf.shape() == out_shape) {
+            } else if (sweep_reaches_all_leaves<E>::value && !n.has_grad() &&
+                       leaf.shape() == out_shape) {
                 // The first occurrence of a var with no gradient yet, covering the whole output,
                 // writes each element exactly once: store instead of zero-fill then add. Later
                 // occurrences (x in x * sigmoid(x)) see has_grad() and accumulate after it, in the
@@ -98,7 +101,7 @@ public:
 
     std::string name() const override { return "fused(" + expr_.describe() + ")"; }
 
-private:
+  private:
     E expr_;
 };
 
@@ -111,7 +114,8 @@ tape& tape_of(const E& e) {
     auto visit = [&](const auto& leaf) {
         tape* t = &leaf.v.tape();
         if (found && found != t)
-            throw autodiff_error("expression mixes variables from different tapes: " + e.describe());
+            throw autodiff_error("expression mixes variables from different tapes: " +
+                                 e.describe());
         found = t;
     };
     e.for_each_var(visit);
@@ -138,7 +142,6 @@ auto record(const E& e) {
 
 template <class T>
 template <class E>
-    requires detail::recordable_expression<E, T>
-var<T>::var(const E& e) : var(record(e)) {}
+requires detail::recordable_expression<E, T> var<T>::var(const E& e) : var(record(e)) {}
 
 }  // namespace dendrite

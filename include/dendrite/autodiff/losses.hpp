@@ -34,14 +34,14 @@ auto softmax_cross_entropy(const E& e, const tensor<expr::value_type_of<E>>& tar
 /// softplus, which is max(x, 0) + log1p(exp(-|x|)) and whose derivative is sigmoid(x): stable for
 /// any logit, and the derived gradient (sigmoid(x) - y) / n is exact at x = 0 too.
 template <differentiable E, class Y>
-    requires expression<Y>
+requires expression<Y>
 auto binary_cross_entropy_with_logits(const E& logits, const Y& targets) {
     return mean(softplus(logits) - logits * targets);
 }
 
 /// mean((pred - target)^2) over all elements; target any expression broadcasting onto pred.
 template <differentiable E, class Y>
-    requires expression<Y>
+requires expression<Y>
 auto mse_loss(const E& pred, const Y& target) {
     return mean(square(pred - target));
 }
@@ -50,7 +50,7 @@ auto mse_loss(const E& pred, const Y& target) {
 /// [batch, classes] (log_softmax's output). Backward: d log_probs[i, labels[i]] -= g / batch.
 /// The labels are copied into a tape buffer.
 template <class E, class L>
-    requires differentiable<E> && std::integral<L>
+requires differentiable<E> && std::integral<L>
 auto nll_loss(const E& e, std::span<const L> labels) {
     const auto x = as_var(e);
     using T = typename decltype(x)::value_type;
@@ -60,22 +60,26 @@ auto nll_loss(const E& e, std::span<const L> labels) {
     const tensor<std::int64_t> label_copy = detail::copy_labels(t, labels, classes, "nll_loss");
     double total = 0;
     for (std::size_t i = 0; i < batch; ++i)
-        total -= static_cast<double>(x.value().data()[i * classes + static_cast<std::size_t>(label_copy.data()[i])]);
+        total -= static_cast<double>(
+            x.value().data()[i * classes + static_cast<std::size_t>(label_copy.data()[i])]);
     tensor<T> out = t.acquire_value<T>(shape{});
     out.data()[0] = static_cast<T>(total / static_cast<double>(batch));
-    return record_op(t, "nll_loss", out, x.requires_grad(), [x, label_copy, batch, classes](tape& tp, const tensor<T>& g) {
-        const T scale = g.item() / static_cast<T>(batch);
-        T* dx = x.node().grad_accumulator(tp).data();
-        for (std::size_t i = 0; i < batch; ++i) dx[i * classes + static_cast<std::size_t>(label_copy.data()[i])] -= scale;
-    });
+    return record_op(t, "nll_loss", out, x.requires_grad(),
+                     [x, label_copy, batch, classes](tape& tp, const tensor<T>& g) {
+                         const T scale = g.item() / static_cast<T>(batch);
+                         T* dx = x.node().grad_accumulator(tp).data();
+                         for (std::size_t i = 0; i < batch; ++i)
+                             dx[i * classes + static_cast<std::size_t>(label_copy.data()[i])] -=
+                                 scale;
+                     });
 }
 template <class E, class L>
-    requires differentiable<E> && std::integral<L>
+requires differentiable<E> && std::integral<L>
 auto nll_loss(const E& e, const std::vector<L>& labels) {
     return nll_loss(e, std::span<const L>(labels));
 }
 template <class E, class L>
-    requires differentiable<E> && std::integral<L>
+requires differentiable<E> && std::integral<L>
 auto nll_loss(const E& e, const tensor<L>& labels) {
     return nll_loss(e, std::span<const L>(labels.span()));
 }

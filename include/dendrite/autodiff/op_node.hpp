@@ -13,8 +13,9 @@
 namespace dendrite {
 
 template <class E>
-concept differentiable = expression<E> && requires { std::remove_cvref_t<decltype(as_node(std::declval<const E&>()))>::has_grad; } &&
-                         std::remove_cvref_t<decltype(as_node(std::declval<const E&>()))>::has_grad;
+concept differentiable = expression<E> && requires {
+    std::remove_cvref_t<decltype(as_node(std::declval<const E&>()))>::has_grad;
+} && std::remove_cvref_t<decltype(as_node(std::declval<const E&>()))>::has_grad;
 
 /// The var an operand stands for: itself, or its expression recorded as one fused node.
 template <class T>
@@ -22,9 +23,10 @@ const var<T>& as_var(const var<T>& v) noexcept {
     return v;
 }
 template <differentiable E>
-    requires(!requires { typename std::remove_cvref_t<E>::value_type; } ||
-             !std::is_same_v<std::remove_cvref_t<E>, var<typename std::remove_cvref_t<E>::value_type>>)
-auto as_var(const E& e) {
+requires(!requires {
+    typename std::remove_cvref_t<E>::value_type;
+} || !std::is_same_v<std::remove_cvref_t<E>,
+                     var<typename std::remove_cvref_t<E>::value_type>>) auto as_var(const E& e) {
     return record(e);
 }
 
@@ -33,14 +35,14 @@ namespace detail {
 /// A node whose gradient step is `backward(tape&, const tensor<T>& upstream)`.
 template <class T, class Backward>
 class op_node final : public typed_node<T> {
-public:
+  public:
     op_node(const char* name, Backward b) : name_(name), backward_(std::move(b)) {}
     void backward(tape& t) override {
         if (this->has_grad()) backward_(t, this->grad());
     }
     std::string name() const override { return name_; }
 
-private:
+  private:
     const char* name_;
     Backward backward_;
 };
@@ -51,7 +53,8 @@ private:
 /// `backward(tape&, upstream)` adds the op's vector-Jacobian product into its inputs' gradients.
 template <class T, class Backward>
 var<T> record_op(tape& t, const char* name, tensor<T> value, bool needs_grad, Backward&& backward) {
-    auto& n = t.make<detail::op_node<T, std::remove_cvref_t<Backward>>>(name, std::forward<Backward>(backward));
+    auto& n = t.make<detail::op_node<T, std::remove_cvref_t<Backward>>>(
+        name, std::forward<Backward>(backward));
     n.value = std::move(value);
     n.requires_grad = needs_grad && !no_grad_guard::active();
     t.check_anomaly(n);

@@ -30,8 +30,9 @@ auto sum(const E& e, std::size_t axis, bool keepdims = false) {
     const shape kept = x.shape().without(axis, true);
     tensor<T> out = t.acquire_value<T>(kept);
     detail::reduce_along<expr::sum_reducer>(out, sp, detail::identity_map{}, x.value());
-    return record_op(t, "sum", keepdims ? out : out.reshape(x.shape().without(axis)), x.requires_grad(),
-                     [x, kept](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(kept)); });
+    return record_op(
+        t, "sum", keepdims ? out : out.reshape(x.shape().without(axis)), x.requires_grad(),
+        [x, kept](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(kept)); });
 }
 
 /// Mean of all elements, as a scalar var.
@@ -43,8 +44,9 @@ auto mean(const E& e) {
     const T inv = T(1) / static_cast<T>(x.size());
     tensor<T> out = t.acquire_value<T>(shape{});
     out.data()[0] = sum(x.value()) * inv;
-    return record_op(t, "mean", out, x.requires_grad(),
-                     [x, inv](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.item() * inv); });
+    return record_op(t, "mean", out, x.requires_grad(), [x, inv](tape& tp, const tensor<T>& g) {
+        accumulate_grad(tp, x, g.item() * inv);
+    });
 }
 
 /// Mean along `axis` (the axis is removed unless keepdims).
@@ -59,8 +61,10 @@ auto mean(const E& e, std::size_t axis, bool keepdims = false) {
     tensor<T> out = t.acquire_value<T>(kept);
     detail::reduce_along<expr::sum_reducer>(out, sp, detail::identity_map{}, x.value());
     out.assign(out * inv);
-    return record_op(t, "mean", keepdims ? out : out.reshape(x.shape().without(axis)), x.requires_grad(),
-                     [x, kept, inv](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(kept) * inv); });
+    return record_op(t, "mean", keepdims ? out : out.reshape(x.shape().without(axis)),
+                     x.requires_grad(), [x, kept, inv](tape& tp, const tensor<T>& g) {
+                         accumulate_grad(tp, x, g.reshape(kept) * inv);
+                     });
 }
 
 }  // namespace dendrite

@@ -20,10 +20,12 @@ auto reshape(const E& e, const shape& s) {
     const auto x = as_var(e);
     using T = typename decltype(x)::value_type;
     if (s.size() != x.size())
-        throw shape_error("reshape: cannot reshape " + x.shape().str() + " (" + std::to_string(x.size()) +
-                          " elements) into " + s.str() + " (" + std::to_string(s.size()) + " elements)");
-    return record_op(x.tape(), "reshape", x.value().reshape(s), x.requires_grad(),
-                     [x](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(x.shape())); });
+        throw shape_error("reshape: cannot reshape " + x.shape().str() + " (" +
+                          std::to_string(x.size()) + " elements) into " + s.str() + " (" +
+                          std::to_string(s.size()) + " elements)");
+    return record_op(
+        x.tape(), "reshape", x.value().reshape(s), x.requires_grad(),
+        [x](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(x.shape())); });
 }
 
 /// All elements as a 1-d var (a view, no copy).
@@ -42,10 +44,11 @@ auto slice(const E& e, std::size_t axis, std::size_t begin, std::size_t end) {
     const tensor<T> part = x.value().slice(axis, begin, end);  // checks axis and bounds
     tensor<T> out = x.tape().template acquire_value<T>(part.shape());
     out.assign(part);
-    return record_op(x.tape(), "slice", out, x.requires_grad(), [x, axis, begin, end](tape& tp, const tensor<T>& g) {
-        tensor<T> dst = x.node().grad_accumulator(tp).slice(axis, begin, end);
-        dst.assign(dst + g);
-    });
+    return record_op(x.tape(), "slice", out, x.requires_grad(),
+                     [x, axis, begin, end](tape& tp, const tensor<T>& g) {
+                         tensor<T> dst = x.node().grad_accumulator(tp).slice(axis, begin, end);
+                         dst.assign(dst + g);
+                     });
 }
 
 namespace detail {
@@ -54,7 +57,7 @@ namespace detail {
 /// recording one allocates nothing; more spill to a vector.
 template <class T>
 class concat_inputs {
-public:
+  public:
     static constexpr std::size_t inline_count = 8;
     explicit concat_inputs(std::span<const var<T>> parts) : count_(parts.size()) {
         if (count_ <= inline_count)
@@ -67,7 +70,7 @@ public:
                                       : std::span<const var<T>>(large_);
     }
 
-private:
+  private:
     std::size_t count_;
     std::array<var<T>, inline_count> small_{};
     std::vector<var<T>> large_;
@@ -83,7 +86,8 @@ var<T> concat(std::span<const var<T>> parts, std::size_t axis) {
     if (parts.empty()) throw shape_error("concat: no inputs");
     const shape& first = parts[0].shape();
     if (axis >= first.rank())
-        throw shape_error("concat: axis " + std::to_string(axis) + " out of range for shape " + first.str());
+        throw shape_error("concat: axis " + std::to_string(axis) + " out of range for shape " +
+                          first.str());
     tape& t = parts[0].tape();
     shape out_shape = first;
     out_shape[axis] = 0;
@@ -92,10 +96,11 @@ var<T> concat(std::span<const var<T>> parts, std::size_t axis) {
         if (&p.tape() != &t) throw autodiff_error("concat: inputs come from different tapes");
         const shape& s = p.shape();
         bool ok = s.rank() == first.rank();
-        for (std::size_t a = 0; ok && a < s.rank(); ++a) ok = a == axis || s[a] == first[a];
+        for (std::size_t a = 0; ok && a < s.rank(); ++a)
+            ok = a == axis || s[a] == first[a];
         if (!ok)
-            throw shape_error("concat: shapes " + first.str() + " and " + s.str() + " differ outside axis " +
-                              std::to_string(axis));
+            throw shape_error("concat: shapes " + first.str() + " and " + s.str() +
+                              " differ outside axis " + std::to_string(axis));
         out_shape[axis] += s[axis];
         needs = needs || p.requires_grad();
     }
@@ -105,15 +110,16 @@ var<T> concat(std::span<const var<T>> parts, std::size_t axis) {
         out.slice(axis, offset, offset + p.shape()[axis]).assign(p.value());
         offset += p.shape()[axis];
     }
-    return record_op(t, "concat", out, needs,
-                     [inputs = detail::concat_inputs<T>(parts), axis](tape& tp, const tensor<T>& g) {
-                         std::size_t off = 0;
-                         for (const var<T>& p : inputs.get()) {
-                             const std::size_t len = p.shape()[axis];
-                             accumulate_grad(tp, p, g.slice(axis, off, off + len));
-                             off += len;
-                         }
-                     });
+    return record_op(
+        t, "concat", out, needs,
+        [inputs = detail::concat_inputs<T>(parts), axis](tape& tp, const tensor<T>& g) {
+            std::size_t off = 0;
+            for (const var<T>& p : inputs.get()) {
+                const std::size_t len = p.shape()[axis];
+                accumulate_grad(tp, p, g.slice(axis, off, off + len));
+                off += len;
+            }
+        });
 }
 template <class T>
 var<T> concat(const std::vector<var<T>>& parts, std::size_t axis) {

@@ -25,11 +25,13 @@ auto softmax(const E& e, std::size_t axis) {
     y.assign(exp(x.value() - red));
     detail::reduce_along<expr::sum_reducer>(red, sp, detail::identity_map{}, y);
     y.assign(y / red);
-    return record_op(t, "softmax", y, x.requires_grad(), [x, y, red, sp](tape& tp, const tensor<T>& g) {
-        tensor<T> gy = red;  // the forward's sums are no longer needed: reuse the buffer
-        detail::reduce_along<expr::sum_reducer>(gy, sp, [](const auto& a, const auto& b) { return a * b; }, g, y);
-        accumulate_grad(tp, x, y * (g - gy));
-    });
+    return record_op(
+        t, "softmax", y, x.requires_grad(), [x, y, red, sp](tape& tp, const tensor<T>& g) {
+            tensor<T> gy = red;  // the forward's sums are no longer needed: reuse the buffer
+            detail::reduce_along<expr::sum_reducer>(
+                gy, sp, [](const auto& a, const auto& b) { return a * b; }, g, y);
+            accumulate_grad(tp, x, y * (g - gy));
+        });
 }
 
 /// y = x - m - log(sum(exp(x - m), axis)), m the maximum along the axis: never exp of a large
@@ -47,15 +49,16 @@ auto log_softmax(const E& e, std::size_t axis) {
     tensor<T> lse = t.acquire_value<T>(kept);
     detail::reduce_along<expr::max_reducer>(m, sp, detail::identity_map{}, x.value());
     detail::finite_shift(m);
-    detail::reduce_along<expr::sum_reducer>(lse, sp, [](const auto& a, const auto& b) { return exp(a - b); },
-                                            x.value(), m);
+    detail::reduce_along<expr::sum_reducer>(
+        lse, sp, [](const auto& a, const auto& b) { return exp(a - b); }, x.value(), m);
     lse.assign(m + log(lse));
     y.assign(x.value() - lse);
-    return record_op(t, "log_softmax", y, x.requires_grad(), [x, y, lse, sp](tape& tp, const tensor<T>& g) {
-        tensor<T> gs = lse;  // reused: the forward's normaliser is no longer needed
-        detail::reduce_along<expr::sum_reducer>(gs, sp, detail::identity_map{}, g);
-        accumulate_grad(tp, x, g - exp(y) * gs);
-    });
+    return record_op(
+        t, "log_softmax", y, x.requires_grad(), [x, y, lse, sp](tape& tp, const tensor<T>& g) {
+            tensor<T> gs = lse;  // reused: the forward's normaliser is no longer needed
+            detail::reduce_along<expr::sum_reducer>(gs, sp, detail::identity_map{}, g);
+            accumulate_grad(tp, x, g - exp(y) * gs);
+        });
 }
 
 }  // namespace dendrite

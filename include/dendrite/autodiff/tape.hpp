@@ -21,7 +21,7 @@ namespace dendrite {
 /// Thrown on misuse of the tape: backward on a freed graph, a non-scalar without a seed, mixing
 /// tapes, or (in anomaly mode) the first node producing a NaN or an infinity.
 class autodiff_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -31,7 +31,7 @@ namespace detail {
 
 /// A recorded operation. Subclasses hold their inputs' nodes and a static kernel.
 class node_base {
-public:
+  public:
     virtual ~node_base() = default;
     /// Propagates this node's gradient into its inputs' gradients.
     virtual void backward(tape& t) = 0;
@@ -50,7 +50,7 @@ public:
 /// A node with a value of element type T and, once backward reaches it, a gradient.
 template <class T>
 class typed_node : public node_base {
-public:
+  public:
     tensor<T> value;
 
     /// The gradient buffer, zeroed when first touched in a backward pass.
@@ -83,14 +83,15 @@ public:
     bool is_leaf() const noexcept { return is_leaf_; }
     bool non_finite() const override {
         bool bad = false;
-        value.for_each_offset([&](std::ptrdiff_t off) { bad = bad || !std::isfinite(value.data()[off]); });
+        value.for_each_offset(
+            [&](std::ptrdiff_t off) { bad = bad || !std::isfinite(value.data()[off]); });
         return bad;
     }
 
-protected:
+  protected:
     bool is_leaf_ = false;
 
-private:
+  private:
     tensor<T> grad_;
     bool grad_ready_ = false;
     bool external_grad_ = false;
@@ -100,13 +101,13 @@ private:
 /// A leaf: a variable or a constant; its backward has nothing further to do.
 template <class T>
 class leaf_node final : public typed_node<T> {
-public:
+  public:
     // A literal label, not a std::string: recording a leaf must not allocate.
     explicit leaf_node(const char* label) noexcept : label_(label) { this->is_leaf_ = true; }
     void backward(tape&) override {}
     std::string name() const override { return label_; }
 
-private:
+  private:
     const char* label_;
 };
 
@@ -118,7 +119,7 @@ private:
 /// and the value/gradient buffers, so a step that records the same graph again allocates nothing.
 /// Values handed out by a tape stay valid until the next clear(); clone() one to keep it.
 class tape {
-public:
+  public:
     tape() = default;
     tape(const tape&) = delete;
     tape& operator=(const tape&) = delete;
@@ -152,7 +153,8 @@ public:
             detail::node_base* n = nodes_[i];
             if (n->requires_grad) n->backward(*this);
         }
-        for (std::size_t i = 0; i < start; ++i) nodes_[i]->finish_backward();
+        for (std::size_t i = 0; i < start; ++i)
+            nodes_[i]->finish_backward();
         if (!retain_graph) freed_ = true;
     }
 
@@ -161,11 +163,13 @@ public:
     std::size_t position_for_backward(const detail::node_base& root) const {
         if (freed_)
             throw autodiff_error(
-                "backward: the graph was already freed by a previous backward(); record it again or pass "
+                "backward: the graph was already freed by a previous backward(); record it again "
+                "or pass "
                 "retain_graph = true");
         for (std::size_t i = nodes_.size(); i-- > 0;)
             if (nodes_[i] == &root) return i;
-        throw autodiff_error("backward: the root variable is not on this tape (was the tape cleared?)");
+        throw autodiff_error(
+            "backward: the root variable is not on this tape (was the tape cleared?)");
     }
 
     /// Forgets the recording; arena and buffers are kept for the next one.
@@ -191,9 +195,10 @@ public:
             throw autodiff_error("anomaly: node '" + n.name() + "' produced a NaN or an infinity");
     }
 
-private:
+  private:
     template <class T>
-    static tensor<T> acquire(std::vector<detail::storage>& pool, std::size_t& cursor, const shape& s) {
+    static tensor<T> acquire(std::vector<detail::storage>& pool, std::size_t& cursor,
+                             const shape& s) {
         const std::size_t bytes = s.size() * sizeof(T);
         if (cursor == pool.size()) pool.emplace_back();
         detail::storage& slot = pool[cursor++];
@@ -219,7 +224,8 @@ private:
     }
 
     void destroy_nodes() noexcept {
-        for (std::size_t i = nodes_.size(); i-- > 0;) nodes_[i]->~node_base();
+        for (std::size_t i = nodes_.size(); i-- > 0;)
+            nodes_[i]->~node_base();
         nodes_.clear();
     }
 
@@ -254,7 +260,7 @@ tensor<T>& detail::typed_node<T>::grad_accumulator(tape& t) {
 /// While alive, operations on variables record nothing: results are constants (for evaluation,
 /// metrics and optimizer updates).
 class no_grad_guard {
-public:
+  public:
     no_grad_guard() noexcept : previous_(active()) { active() = true; }
     ~no_grad_guard() { active() = previous_; }
     no_grad_guard(const no_grad_guard&) = delete;
@@ -265,7 +271,7 @@ public:
         return on;
     }
 
-private:
+  private:
     bool previous_;
 };
 

@@ -17,8 +17,11 @@ class var;
 namespace detail {
 /// An element-wise expression over vars (other than a var itself), which converts to var<T>.
 template <class E, class T>
-concept recordable_expression = expression<E> && !std::is_same_v<std::remove_cvref_t<E>, var<T>> &&
-                                requires { std::remove_cvref_t<E>::has_grad; } && std::remove_cvref_t<E>::has_grad;
+concept recordable_expression =
+    expression<E> && !std::is_same_v<std::remove_cvref_t<E>, var<T>> && requires {
+    std::remove_cvref_t<E>::has_grad;
+}
+&&std::remove_cvref_t<E>::has_grad;
 }  // namespace detail
 
 /// A tensor value recorded on a tape, with a gradient after backward().
@@ -27,7 +30,7 @@ concept recordable_expression = expression<E> && !std::is_same_v<std::remove_cvr
 /// are lazy; they become ONE tape node when converted to a var or passed to a non-element-wise op.
 template <class T>
 class var {
-public:
+  public:
     using value_type = T;
     static constexpr bool is_dendrite_expression = true;
 
@@ -36,8 +39,7 @@ public:
 
     /// Records an element-wise expression over vars as one fused node (see autodiff/fused.hpp).
     template <class E>
-        requires detail::recordable_expression<E, T>
-    var(const E& e);
+    requires detail::recordable_expression<E, T> var(const E& e);
 
     const tensor<T>& value() const noexcept { return node_->value; }
     const dendrite::shape& shape() const noexcept { return node_->value.shape(); }
@@ -67,8 +69,8 @@ public:
     /// is read, never written; for an interior var it is used in place, without a copy.
     void backward(const tensor<T>& seed, bool retain_graph = false) const {
         if (!(seed.shape() == shape()))
-            throw autodiff_error("backward: seed of shape " + seed.shape().str() + " for variable of shape " +
-                                 shape().str());
+            throw autodiff_error("backward: seed of shape " + seed.shape().str() +
+                                 " for variable of shape " + shape().str());
         check_backward();
         if (!node_->has_grad() && !node_->is_leaf() && seed.is_contiguous()) {
             node_->borrow_grad(seed);
@@ -86,10 +88,11 @@ public:
         return var(*tape_, n);
     }
 
-private:
+  private:
     void check_backward() const {
         if (!node_) throw autodiff_error("backward: empty variable");
-        if (!node_->requires_grad) throw autodiff_error("backward: variable does not require a gradient");
+        if (!node_->requires_grad)
+            throw autodiff_error("backward: variable does not require a gradient");
         (void)tape_->position_for_backward(*node_);
     }
 
@@ -113,7 +116,8 @@ struct var_cursor {
     bool overwrite = false;
 
     DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
-        const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(i0) * st[0] + static_cast<std::ptrdiff_t>(i1) * st[1] +
+        const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(i0) * st[0] +
+                                   static_cast<std::ptrdiff_t>(i1) * st[1] +
                                    static_cast<std::ptrdiff_t>(i2) * st[2];
         row = base + off;
         grad_row = grad_base ? grad_base + off : nullptr;
@@ -143,7 +147,8 @@ struct var_cursor {
             } else {
                 alignas(simd::alignment) Tv tmp[X::size];
                 g.store_aligned(tmp);
-                for (std::size_t k = 0; k < X::size; ++k) grad_row[static_cast<std::ptrdiff_t>(j + k) * st[3]] += tmp[k];
+                for (std::size_t k = 0; k < X::size; ++k)
+                    grad_row[static_cast<std::ptrdiff_t>(j + k) * st[3]] += tmp[k];
             }
         } else {
             grad_row[static_cast<std::ptrdiff_t>(j) * (C ? 1 : st[3])] += g;
@@ -158,7 +163,8 @@ struct var_cursor {
             } else {
                 alignas(simd::alignment) Tv tmp[X::size];
                 g.store_aligned(tmp);
-                for (std::size_t k = 0; k < X::size; ++k) grad_row[static_cast<std::ptrdiff_t>(j + k) * st[3]] = tmp[k];
+                for (std::size_t k = 0; k < X::size; ++k)
+                    grad_row[static_cast<std::ptrdiff_t>(j + k) * st[3]] = tmp[k];
             }
         } else {
             grad_row[static_cast<std::ptrdiff_t>(j) * (C ? 1 : st[3])] = g;

@@ -29,7 +29,9 @@ struct dataset {
     /// Number of examples.
     std::size_t size() const noexcept { return y.size(); }
     /// Elements per example: x.size() / size().
-    std::size_t example_size() const noexcept { return x.rank() == 0 || x.dim(0) == 0 ? 0 : x.size() / x.dim(0); }
+    std::size_t example_size() const noexcept {
+        return x.rank() == 0 || x.dim(0) == 0 ? 0 : x.size() / x.dim(0);
+    }
 };
 
 /// Checks that `ds` is consistent: x has rank >= 1 and is contiguous, x.dim(0) == y.size(), and
@@ -42,6 +44,7 @@ dataset subset(const dataset& ds, const std::vector<std::size_t>& indices);
 /// Splits `ds` at random into (training, validation), the validation part holding
 /// round(fraction * n) examples. The same seed gives the same split. `fraction` must be in [0, 1];
 /// both parts are copies (contiguous). O(n * example_size).
-std::pair<dataset, dataset> train_validation_split(const dataset& ds, double fraction, std::uint64_t seed);
+std::pair<dataset, dataset> train_validation_split(const dataset& ds, double fraction,
+                                                   std::uint64_t seed);
 
 }  // namespace dendrite::data

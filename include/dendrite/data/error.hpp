@@ -9,7 +9,7 @@ namespace dendrite {
 /// file's path and says what is wrong and where: "train-images-idx3-ubyte.gz: truncated at byte
 /// 1200 (of expected 47040016)", "iris.csv: line 17: expected 5 fields, found 4".
 class data_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

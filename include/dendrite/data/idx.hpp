@@ -27,11 +27,13 @@ namespace dendrite::data {
 /// Throws data_error naming the file on: a file that cannot be opened, an empty file, a bad magic
 /// number (found vs expected), a corrupt or truncated gzip stream, a file shorter than its header
 /// announces ("truncated at byte N (of expected M)") or longer than it.
-tensor<float> read_idx_images(const std::filesystem::path& path, image_layout layout = image_layout::flat);
+tensor<float> read_idx_images(const std::filesystem::path& path,
+                              image_layout layout = image_layout::flat);
 
 /// Reads an IDX label file (magic 0x00000801). Every label must be below `classes`; the first that
 /// is not gives a data_error naming the file, the index and the value. Errors otherwise as for
 /// read_idx_images.
-std::vector<std::int32_t> read_idx_labels(const std::filesystem::path& path, std::size_t classes = 10);
+std::vector<std::int32_t> read_idx_labels(const std::filesystem::path& path,
+                                          std::size_t classes = 10);
 
 }  // namespace dendrite::data

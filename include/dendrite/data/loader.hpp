@@ -61,7 +61,7 @@ struct loader_state {
 ///
 /// Cost per shuffled batch: one copy of its rows (memcpy per example); per epoch: an O(n) shuffle.
 class batch_loader {
-public:
+  public:
     /// Takes `ds` by value: x is shared, not copied. Throws data_error when ds is inconsistent
     /// (see validate) and std::invalid_argument when batch_size is 0.
     explicit batch_loader(dataset ds, loader_options options = {});
@@ -69,12 +69,12 @@ public:
     class iterator;
     /// The batches of the current epoch, for a range-for.
     class epoch_range {
-    public:
+      public:
         iterator begin() const noexcept;
         iterator end() const noexcept;
         std::size_t size() const noexcept;
 
-    private:
+      private:
         friend class batch_loader;
         explicit epoch_range(batch_loader* l) noexcept : loader_(l) {}
         batch_loader* loader_;
@@ -101,7 +101,7 @@ public:
     /// epochs are the ones the saved loader would have produced.
     void restore(const loader_state& s);
 
-private:
+  private:
     void shuffle_order();
 
     dataset data_;
@@ -118,7 +118,7 @@ private:
 
 /// Input iterator over the batches of an epoch; dereferencing fetches the batch.
 class batch_loader::iterator {
-public:
+  public:
     using iterator_category = std::input_iterator_tag;
     using value_type = batch;
     using difference_type = std::ptrdiff_t;
@@ -139,17 +139,21 @@ public:
     }
     friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
 
-private:
+  private:
     friend class batch_loader;
     iterator(batch_loader* l, std::size_t i) noexcept : loader_(l), i_(i) {}
     batch_loader* loader_ = nullptr;
     std::size_t i_ = 0;
 };
 
-inline batch_loader::iterator batch_loader::epoch_range::begin() const noexcept { return {loader_, 0}; }
+inline batch_loader::iterator batch_loader::epoch_range::begin() const noexcept {
+    return {loader_, 0};
+}
 inline batch_loader::iterator batch_loader::epoch_range::end() const noexcept {
     return {loader_, loader_->batches_per_epoch()};
 }
-inline std::size_t batch_loader::epoch_range::size() const noexcept { return loader_->batches_per_epoch(); }
+inline std::size_t batch_loader::epoch_range::size() const noexcept {
+    return loader_->batches_per_epoch();
+}
 
 }  // namespace dendrite::data

@@ -21,8 +21,8 @@ enum class split {
 /// must agree; labels must be below `classes`. Returns x as described by `layout`, classes =
 /// `classes`. Throws data_error naming the directory when a file is missing, and the file when
 /// one is bad (see read_idx_images). Cost: reading both files, about 0.3 s for 60000 images.
-dataset load_mnist_dir(const std::filesystem::path& dir, split which, image_layout layout = image_layout::flat,
-                       std::size_t classes = 10);
+dataset load_mnist_dir(const std::filesystem::path& dir, split which,
+                       image_layout layout = image_layout::flat, std::size_t classes = 10);
 
 /// The directory where Debian's packaged Fashion-MNIST lives (/usr/share/datasets/fashion-mnist)
 /// when it holds the training and test files, else nothing.

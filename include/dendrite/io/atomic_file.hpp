@@ -19,7 +19,7 @@ namespace dendrite::io {
 /// The new file gets the permissions of the file it replaces, or 0644 when there is none.
 /// Not thread-safe; each writer uses its own object. Errors throw io_error naming `path`.
 class atomic_file {
-public:
+  public:
     /// Creates the temporary file. Throws io_error when the directory is not writable.
     explicit atomic_file(std::filesystem::path path);
     atomic_file(const atomic_file&) = delete;
@@ -39,7 +39,7 @@ public:
     /// The temporary file's path (useful in tests).
     const std::filesystem::path& temporary_path() const noexcept { return temp_; }
 
-private:
+  private:
     void discard() noexcept;
     [[noreturn]] void fail(const char* what);
 

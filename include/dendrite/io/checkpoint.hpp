@@ -19,7 +19,8 @@ void save_parameters(const std::filesystem::path& path, const nn::parameter_list
                      const metadata_map& metadata = {}) {
     named_tensors tensors;
     tensors.reserve(params.size());
-    for (const auto& p : params) tensors.emplace_back(p.name, p.value);
+    for (const auto& p : params)
+        tensors.emplace_back(p.name, p.value);
     save_safetensors(path, tensors, metadata);
 }
 
@@ -36,11 +37,12 @@ metadata_map load_parameters(const std::filesystem::path& path, nn::parameter_li
         if (!t) throw io_error(where + p.name + "' is not in the file");
         const auto* typed = std::get_if<tensor<T>>(t);
         if (!typed)
-            throw io_error(where + p.name + "' has dtype " + std::string(dtype_name(*t)) + " in the file, " +
-                           std::string(dtype_name(any_tensor(p.value))) + " in the model");
+            throw io_error(where + p.name + "' has dtype " + std::string(dtype_name(*t)) +
+                           " in the file, " + std::string(dtype_name(any_tensor(p.value))) +
+                           " in the model");
         if (!(typed->shape() == p.value.shape()))
-            throw io_error(where + p.name + "' has shape " + typed->shape().str() + " in the file, " +
-                           p.value.shape().str() + " in the model");
+            throw io_error(where + p.name + "' has shape " + typed->shape().str() +
+                           " in the file, " + p.value.shape().str() + " in the model");
     }
     for (auto& p : params) {
         const std::span<const T> src = std::get<tensor<T>>(*file.find(p.name)).span();

@@ -24,15 +24,17 @@ struct epoch_record {
 };
 
 /// The history file's header line (without the line end).
-inline constexpr const char* history_header = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds";
+inline constexpr const char* history_header =
+    "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds";
 
 /// A CSV file with the columns of history_header, rewritten atomically on every append, so an
 /// interrupted run leaves a complete file holding the epochs finished so far.
 ///
 ///     io::csv_history history("run/history.csv");
-///     history.append({.epoch = 1, .train_loss = 0.52, .train_acc = 0.81, .lr = 1e-3, .seconds = 4.2});
+///     history.append({.epoch = 1, .train_loss = 0.52, .train_acc = 0.81, .lr = 1e-3, .seconds
+///     = 4.2});
 class csv_history {
-public:
+  public:
     /// With `resume`, the rows already in `path` (if it exists) are kept and new rows follow them;
     /// without, the history starts empty and the first append replaces the file.
     /// Throws io_error when resuming from a file that is not a history.
@@ -45,7 +47,7 @@ public:
     const std::vector<epoch_record>& records() const noexcept { return records_; }
     const std::filesystem::path& path() const noexcept { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
     std::vector<epoch_record> records_;
 };

@@ -9,7 +9,7 @@ namespace dendrite {
 /// file's path and, for checkpoints, names the tensor at fault: "model.safetensors: tensor
 /// 'dense_1.weight': data_offsets [0, 400] hold 400 bytes but F32 [10, 20] needs 800".
 class io_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

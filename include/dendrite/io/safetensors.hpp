@@ -23,7 +23,8 @@
 namespace dendrite::io {
 
 /// A tensor of one of the element types checkpoints hold: F32, F64, I32, I64.
-using any_tensor = std::variant<tensor<float>, tensor<double>, tensor<std::int32_t>, tensor<std::int64_t>>;
+using any_tensor =
+    std::variant<tensor<float>, tensor<double>, tensor<std::int32_t>, tensor<std::int64_t>>;
 /// Tensors with their names, in order.
 using named_tensors = std::vector<std::pair<std::string, any_tensor>>;
 /// Free-form string metadata ("__metadata__" in the header).
@@ -54,14 +55,16 @@ struct safetensors_file {
         const any_tensor* t = find(name);
         if (!t) throw io_error("safetensors: no tensor named '" + std::string(name) + "'");
         if (const auto* p = std::get_if<tensor<T>>(t)) return *p;
-        throw io_error("safetensors: tensor '" + std::string(name) + "' has dtype " + std::string(dtype_name(*t)));
+        throw io_error("safetensors: tensor '" + std::string(name) + "' has dtype " +
+                       std::string(dtype_name(*t)));
     }
 };
 
 /// Reads a safetensors file written by any conforming writer. Checks, naming the file and the
 /// tensor: the header length against the file size, well-formed JSON, supported dtypes (F32, F64,
 /// I32, I64; others such as F16 or BF16 are refused by name), shapes of rank <= 4, offsets inside
-/// the data section, no two tensors overlapping, and end - begin == product(shape) * dtype size.
+/// the data section, no two tensors overlapping (gaps are accepted), and end - begin ==
+/// product(shape) * dtype size.
 /// Throws io_error. Cost: reads the file once.
 safetensors_file load_safetensors(const std::filesystem::path& path);
 

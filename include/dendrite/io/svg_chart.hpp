@@ -21,7 +21,8 @@ struct chart_options {
 /// percent (right), each with training and validation curves, axes with "nice" ticks and labels,
 /// a grid and a legend. NaN values are left out (no validation: no validation curve). Works for
 /// any number of epochs, including none or one. Cost: O(records).
-std::string training_chart_svg(std::span<const epoch_record> records, const chart_options& options = {});
+std::string training_chart_svg(std::span<const epoch_record> records,
+                               const chart_options& options = {});
 
 /// Writes training_chart_svg(records, options) to `path` atomically. Throws io_error.
 void write_training_chart(const std::filesystem::path& path, std::span<const epoch_record> records,

@@ -31,6 +31,9 @@ template <>
 struct default_init<std::remove_cvref_t<decltype(fn::selu)>> {
     static constexpr init::scheme value = init::scheme::lecun_normal;
 };
+// A fused layer's Act is the nn::activation object (nn::relu wraps fn::relu): its function decides.
+template <class F>
+struct default_init<activation<F>> : default_init<F> {};
 
 /// y = act(x W + b): x [batch, in], W [in, out], b [out].
 ///

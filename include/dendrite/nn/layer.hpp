@@ -37,7 +37,11 @@ template <class L, class F>
 void for_each_parameter(L& l, F&& f) {
     if constexpr (has_parameter_visitor<L>) {
         l.for_each_parameter(f);
-    } else if constexpr (std::is_aggregate_v<L>) {
+    } else {
+        static_assert(std::is_aggregate_v<L>,
+                      "nn: a custom layer's parameters are found by reflection only in an aggregate struct (no "
+                      "user-declared constructor); give the struct default member initialisers instead, or a "
+                      "member template <class F> void for_each_parameter(F&& f) calling f on each parameter");
         detail::for_each_field(l, [&](auto& field) {
             using M = std::remove_cvref_t<decltype(field)>;
             if constexpr (requires { typename M::value_type; } &&

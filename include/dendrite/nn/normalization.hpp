@@ -65,8 +65,15 @@ public:
     /// Non-trainable state saved with checkpoints.
     template <class F>
     void for_each_buffer(F&& f) {
-        f(name_ + ".running_mean", running_mean);
-        f(name_ + ".running_var", running_var);
+        // Named after the scale parameter, which the model has made unique ("3.batch_norm.weight"
+        // gives "3.batch_norm.running_mean").
+        const auto named = [&](const char* what) {
+            std::string n = gamma.name;
+            const std::size_t at = n.rfind(".weight");
+            return at == std::string::npos ? n + "." + what : n.replace(at + 1, 6, what);
+        };
+        f(named("running_mean"), running_mean);
+        f(named("running_var"), running_var);
     }
     std::string describe() const { return std::string(kind) + "(" + std::to_string(gamma.size()) + ")"; }
 

@@ -23,6 +23,9 @@ struct parameter {
     parameter() = default;
     parameter(const shape& s, std::string parameter_name, bool apply_decay = true)
         : value(s), grad(s), name(std::move(parameter_name)), decay(apply_decay) {}
+    /// A parameter starting at `initial` everywhere (a learnable slope at 0.25, a scale at 1).
+    parameter(const shape& s, std::string parameter_name, bool apply_decay, T initial)
+        : value(s, initial), grad(s), name(std::move(parameter_name)), decay(apply_decay) {}
 
     std::size_t size() const noexcept { return value.size(); }
     void zero_grad() { grad.fill(T(0)); }

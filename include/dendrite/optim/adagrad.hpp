@@ -18,11 +18,11 @@ namespace dendrite::optim {
 
 /// Hyper-parameters of `adagrad`.
 struct adagrad_options {
-    double lr = 1e-2;                     ///< learning rate (>= 0)
-    double lr_decay = 0;                  ///< the rate at step t is lr / (1 + (t - 1) lr_decay)
-    double weight_decay = 0;              ///< L2 penalty lambda, added to the gradient where p.decay
-    double initial_accumulator_value = 0; ///< starting value of the squared-gradient sum (>= 0)
-    double eps = 1e-10;                   ///< added to sqrt(sum) (> 0)
+    double lr = 1e-2;         ///< learning rate (>= 0)
+    double lr_decay = 0;      ///< the rate at step t is lr / (1 + (t - 1) lr_decay)
+    double weight_decay = 0;  ///< L2 penalty lambda, added to the gradient where p.decay
+    double initial_accumulator_value = 0;  ///< starting value of the squared-gradient sum (>= 0)
+    double eps = 1e-10;                    ///< added to sqrt(sum) (> 0)
 };
 
 /// Adagrad as in PyTorch's torch.optim.Adagrad. For each parameter w with gradient g, at step
@@ -36,7 +36,7 @@ struct adagrad_options {
 /// s and writing w, s, with one square root and one division; no allocation after the first step.
 template <class T>
 class adagrad {
-public:
+  public:
     using value_type = T;
 
     explicit adagrad(const adagrad_options& options = {})
@@ -67,6 +67,7 @@ public:
         ++steps_;
     }
 
+    /// The base rate, before lr_decay.
     double learning_rate() const noexcept { return options_.lr; }
     /// Sets the base rate (before lr_decay) the next steps use.
     void set_learning_rate(double lr) {
@@ -75,6 +76,7 @@ public:
     }
     /// Steps taken since construction or the last load_state; t in the rate decay.
     std::size_t steps() const noexcept { return steps_; }
+    /// The hyper-parameters, with the current learning rate.
     const adagrad_options& options() const noexcept { return options_; }
 
     /// A deep copy of the sums per parameter and the step count ("adagrad.step").
@@ -84,7 +86,7 @@ public:
         steps_ = slots_.load(params, s, "adagrad");
     }
 
-private:
+  private:
     static adagrad_options validated(const adagrad_options& o) {
         if (!(o.lr >= 0)) throw std::invalid_argument("adagrad: learning rate must be >= 0");
         if (!(o.lr_decay >= 0)) throw std::invalid_argument("adagrad: lr_decay must be >= 0");

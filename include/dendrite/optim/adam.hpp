@@ -20,13 +20,13 @@ namespace dendrite::optim {
 
 /// Hyper-parameters of `adam` and `adamw`.
 struct adam_options {
-    double lr = 1e-3;          ///< learning rate (>= 0)
-    double beta1 = 0.9;        ///< decay of the first-moment average, in [0, 1)
-    double beta2 = 0.999;      ///< decay of the second-moment average, in [0, 1)
-    double eps = 1e-8;         ///< added to sqrt(v_hat) so the step stays finite (> 0)
-    double weight_decay = 0;   ///< lambda; how it applies depends on `decoupled`, only where p.decay
-    bool decoupled = false;    ///< false: L2 added to the gradient (Adam); true: AdamW
-    bool amsgrad = false;      ///< divide by the running maximum of v (Reddi et al., 2018)
+    double lr = 1e-3;         ///< learning rate (>= 0)
+    double beta1 = 0.9;       ///< decay of the first-moment average, in [0, 1)
+    double beta2 = 0.999;     ///< decay of the second-moment average, in [0, 1)
+    double eps = 1e-8;        ///< added to sqrt(v_hat) so the step stays finite (> 0)
+    double weight_decay = 0;  ///< lambda; how it applies depends on `decoupled`, only where p.decay
+    bool decoupled = false;   ///< false: L2 added to the gradient (Adam); true: AdamW
+    bool amsgrad = false;     ///< divide by the running maximum of v (Reddi et al., 2018)
 };
 
 /// Adam as in PyTorch's torch.optim.Adam / AdamW. For each parameter w with gradient g, at step
@@ -45,7 +45,7 @@ struct adam_options {
 /// division; no allocation after the first step.
 template <class T>
 class adam {
-public:
+  public:
     using value_type = T;
 
     explicit adam(const adam_options& options = {})
@@ -91,11 +91,10 @@ public:
                         w = w - X(step_size) * m / denom;
                     };
                     if (options_.amsgrad) {
-                        detail::update_loop(
-                            n, detail::writes(w, m, v, slots_.data(2, i)), detail::reads(g),
-                            [&](auto& w, auto& m, auto& v, auto& v_max, const auto& g) {
-                                formula(w, m, v, &v_max, g);
-                            });
+                        detail::update_loop(n, detail::writes(w, m, v, slots_.data(2, i)),
+                                            detail::reads(g),
+                                            [&](auto& w, auto& m, auto& v, auto& v_max,
+                                                const auto& g) { formula(w, m, v, &v_max, g); });
                     } else {
                         detail::update_loop(n, detail::writes(w, m, v), detail::reads(g),
                                             [&](auto& w, auto& m, auto& v, const auto& g) {
@@ -108,14 +107,17 @@ public:
         ++steps_;
     }
 
+    /// The rate the next step uses.
     double learning_rate() const noexcept { return options_.lr; }
     /// Sets the rate the next steps use (what a schedule calls between epochs or steps).
     void set_learning_rate(double lr) {
-        if (!(lr >= 0)) throw std::invalid_argument(std::string(who()) + ": learning rate must be >= 0");
+        if (!(lr >= 0))
+            throw std::invalid_argument(std::string(who()) + ": learning rate must be >= 0");
         options_.lr = lr;
     }
     /// Steps taken since construction or the last load_state; t in the bias corrections.
     std::size_t steps() const noexcept { return steps_; }
+    /// The hyper-parameters, with the current learning rate.
     const adam_options& options() const noexcept { return options_; }
 
     /// A deep copy of m, v (and v_max) per parameter and the step count ("adam.step", or
@@ -126,11 +128,11 @@ public:
         steps_ = slots_.load(params, s, who());
     }
 
-protected:
+  protected:
     adam(const adam_options& options, const char* prefix)
         : options_(validated(options, prefix)), slots_(prefix, kinds(options)) {}
 
-private:
+  private:
     const char* who() const noexcept { return options_.decoupled ? "adamw" : "adam"; }
 
     static std::vector<std::pair<std::string, T>> kinds(const adam_options& o) {
@@ -142,8 +144,10 @@ private:
     static adam_options validated(const adam_options& o, const char* who) {
         const std::string w(who);
         if (!(o.lr >= 0)) throw std::invalid_argument(w + ": learning rate must be >= 0");
-        if (!(o.beta1 >= 0 && o.beta1 < 1)) throw std::invalid_argument(w + ": beta1 must be in [0, 1)");
-        if (!(o.beta2 >= 0 && o.beta2 < 1)) throw std::invalid_argument(w + ": beta2 must be in [0, 1)");
+        if (!(o.beta1 >= 0 && o.beta1 < 1))
+            throw std::invalid_argument(w + ": beta1 must be in [0, 1)");
+        if (!(o.beta2 >= 0 && o.beta2 < 1))
+            throw std::invalid_argument(w + ": beta2 must be in [0, 1)");
         if (!(o.eps > 0)) throw std::invalid_argument(w + ": eps must be > 0");
         if (!(o.weight_decay >= 0)) throw std::invalid_argument(w + ": weight decay must be >= 0");
         return o;
@@ -154,19 +158,32 @@ private:
     std::size_t steps_ = 0;
 };
 
-/// AdamW: `adam` with decoupled weight decay (`decoupled` is forced on) and PyTorch's default
-/// lambda = 1e-2. State names start with "adamw.".
+/// Hyper-parameters of `adamw`: those of `adam_options` without the choice of decay, and with
+/// PyTorch's AdamW default lambda = 1e-2.
+struct adamw_options {
+    double lr = 1e-3;      ///< learning rate (>= 0)
+    double beta1 = 0.9;    ///< decay of the first-moment average, in [0, 1)
+    double beta2 = 0.999;  ///< decay of the second-moment average, in [0, 1)
+    double eps = 1e-8;     ///< added to sqrt(v_hat) (> 0)
+    double weight_decay =
+        1e-2;              ///< lambda: w = w (1 - lr lambda) before each update, where p.decay
+    bool amsgrad = false;  ///< divide by the running maximum of v
+};
+
+/// AdamW (Loshchilov & Hutter, 2019): `adam` with decoupled weight decay, the rule above with
+/// w = w (1 - lr lambda). State names start with "adamw.".
 template <class T>
 class adamw : public adam<T> {
-public:
-    explicit adamw(adam_options options = {.weight_decay = 1e-2})
-        : adam<T>(with_decoupled(options), "adamw") {}
-
-private:
-    static adam_options with_decoupled(adam_options o) {
-        o.decoupled = true;
-        return o;
-    }
+  public:
+    explicit adamw(const adamw_options& o = {})
+        : adam<T>(adam_options{.lr = o.lr,
+                               .beta1 = o.beta1,
+                               .beta2 = o.beta2,
+                               .eps = o.eps,
+                               .weight_decay = o.weight_decay,
+                               .decoupled = true,
+                               .amsgrad = o.amsgrad},
+                  "adamw") {}
 };
 
 }  // namespace dendrite::optim

@@ -38,7 +38,8 @@ double sum_of_squares(const T* x, std::size_t n) {
                 acc[0] = acc[0] + v * v;
             }
             double s = static_cast<double>(simd::hsum((acc[0] + acc[1]) + (acc[2] + acc[3])));
-            for (; i < end; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+            for (; i < end; ++i)
+                s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
             return s;
         },
         [](double a, double b) { return a + b; });
@@ -74,8 +75,8 @@ T clip_grad_norm(nn::parameter_list<T>& params, double max_norm, double eps = 1e
     if (factor >= 1) return norm;
     const T f = static_cast<T>(factor);
     for (auto& p : params)
-        detail::update_loop(p.grad.size(), detail::writes(p.grad.data()),
-                            std::array<const T*, 0>{}, [f](auto& g) {
+        detail::update_loop(p.grad.size(), detail::writes(p.grad.data()), std::array<const T*, 0>{},
+                            [f](auto& g) {
                                 using X = std::remove_cvref_t<decltype(g)>;
                                 g = g * X(f);
                             });
@@ -91,8 +92,8 @@ void clip_grad_value(nn::parameter_list<T>& params, double clip) {
     for (auto& p : params) {
         if (!p.grad.is_contiguous())
             throw shape_error("clip_grad_value: gradient of '" + p.name + "' is a strided view");
-        detail::update_loop(p.grad.size(), detail::writes(p.grad.data()),
-                            std::array<const T*, 0>{}, [hi](auto& g) {
+        detail::update_loop(p.grad.size(), detail::writes(p.grad.data()), std::array<const T*, 0>{},
+                            [hi](auto& g) {
                                 using X = std::remove_cvref_t<decltype(g)>;
                                 g = simd::max(simd::min(g, X(hi)), simd::neg(X(hi)));
                             });

@@ -18,12 +18,12 @@ namespace dendrite::optim {
 
 /// Hyper-parameters of `rmsprop`.
 struct rmsprop_options {
-    double lr = 1e-2;          ///< learning rate (>= 0)
-    double alpha = 0.99;       ///< decay of the squared-gradient average, in [0, 1)
-    double eps = 1e-8;         ///< added to the root mean square (> 0)
-    double momentum = 0;       ///< momentum on the normalised step, in [0, 1); 0 keeps no buffer
-    bool centered = false;     ///< normalise by the variance estimate v - a^2 instead of v
-    double weight_decay = 0;   ///< L2 penalty lambda, added to the gradient where p.decay
+    double lr = 1e-2;         ///< learning rate (>= 0)
+    double alpha = 0.99;      ///< decay of the squared-gradient average, in [0, 1)
+    double eps = 1e-8;        ///< added to the root mean square (> 0)
+    double momentum = 0;      ///< momentum on the normalised step, in [0, 1); 0 keeps no buffer
+    bool centered = false;    ///< normalise by the variance estimate v - a^2 instead of v
+    double weight_decay = 0;  ///< L2 penalty lambda, added to the gradient where p.decay
 };
 
 /// RMSprop as in PyTorch's torch.optim.RMSprop. For each parameter w with gradient g:
@@ -40,7 +40,7 @@ struct rmsprop_options {
 /// buffers, with one square root and one division; no allocation after the first step.
 template <class T>
 class rmsprop {
-public:
+  public:
     using value_type = T;
 
     explicit rmsprop(const rmsprop_options& options = {})
@@ -89,11 +89,9 @@ public:
                         constexpr bool with_a = decltype(centered)::value;
                         constexpr bool with_b = decltype(momentum)::value;
                         if constexpr (with_a && with_b)
-                            detail::update_loop(
-                                n, detail::writes(w, v, a, b), detail::reads(g),
-                                [&](auto& w, auto& v, auto& a, auto& b, const auto& g) {
-                                    formula(w, v, &a, &b, g);
-                                });
+                            detail::update_loop(n, detail::writes(w, v, a, b), detail::reads(g),
+                                                [&](auto& w, auto& v, auto& a, auto& b,
+                                                    const auto& g) { formula(w, v, &a, &b, g); });
                         else if constexpr (with_a)
                             detail::update_loop(n, detail::writes(w, v, a), detail::reads(g),
                                                 [&](auto& w, auto& v, auto& a, const auto& g) {
@@ -116,6 +114,7 @@ public:
         ++steps_;
     }
 
+    /// The rate the next step uses.
     double learning_rate() const noexcept { return options_.lr; }
     /// Sets the rate the next steps use (what a schedule calls between epochs or steps).
     void set_learning_rate(double lr) {
@@ -124,6 +123,7 @@ public:
     }
     /// Steps taken since construction or the last load_state.
     std::size_t steps() const noexcept { return steps_; }
+    /// The hyper-parameters, with the current learning rate.
     const rmsprop_options& options() const noexcept { return options_; }
 
     /// A deep copy of the buffers per parameter and the step count ("rmsprop.step").
@@ -133,7 +133,7 @@ public:
         steps_ = slots_.load(params, s, "rmsprop");
     }
 
-private:
+  private:
     static std::vector<std::pair<std::string, T>> kinds(const rmsprop_options& o) {
         std::vector<std::pair<std::string, T>> k{{"square_avg", T(0)}};
         if (o.centered) k.emplace_back("grad_avg", T(0));

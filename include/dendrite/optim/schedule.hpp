@@ -30,19 +30,21 @@ inline double checked_rate(double r, const char* who) {
 
 /// rate(t) = r.
 class constant_rate {
-public:
+  public:
     explicit constant_rate(double rate) : rate_(detail::checked_rate(rate, "constant_rate")) {}
     double operator()(std::size_t) const noexcept { return rate_; }
 
-private:
+  private:
     double rate_;
 };
 
 /// rate(t) = initial * gamma^floor(t / step_size): multiplied by gamma every step_size epochs.
 class step_decay {
-public:
+  public:
     step_decay(double initial, std::size_t step_size, double gamma = 0.1)
-        : initial_(detail::checked_rate(initial, "step_decay")), step_size_(step_size), gamma_(gamma) {
+        : initial_(detail::checked_rate(initial, "step_decay")),
+          step_size_(step_size),
+          gamma_(gamma) {
         if (step_size == 0) throw std::invalid_argument("step_decay: step_size must be > 0");
         if (!(gamma >= 0)) throw std::invalid_argument("step_decay: gamma must be >= 0");
     }
@@ -50,7 +52,7 @@ public:
         return initial_ * std::pow(gamma_, static_cast<double>(t / step_size_));
     }
 
-private:
+  private:
     double initial_;
     std::size_t step_size_;
     double gamma_;
@@ -58,7 +60,7 @@ private:
 
 /// rate(t) = initial * gamma^t.
 class exponential_decay {
-public:
+  public:
     exponential_decay(double initial, double gamma)
         : initial_(detail::checked_rate(initial, "exponential_decay")), gamma_(gamma) {
         if (!(gamma >= 0)) throw std::invalid_argument("exponential_decay: gamma must be >= 0");
@@ -67,7 +69,7 @@ public:
         return initial_ * std::pow(gamma_, static_cast<double>(t));
     }
 
-private:
+  private:
     double initial_;
     double gamma_;
 };
@@ -76,7 +78,7 @@ private:
 ///   rate(t) = min + (initial - min) (1 + cos(pi t / period)) / 2   for t < period,
 ///   rate(t) = min                                                   for t >= period.
 class cosine_annealing {
-public:
+  public:
     cosine_annealing(double initial, std::size_t period, double min_rate = 0)
         : initial_(detail::checked_rate(initial, "cosine_annealing")),
           min_(detail::checked_rate(min_rate, "cosine_annealing")),
@@ -85,11 +87,12 @@ public:
     }
     double operator()(std::size_t t) const noexcept {
         if (t >= period_) return min_;
-        const double phase = std::numbers::pi * static_cast<double>(t) / static_cast<double>(period_);
+        const double phase =
+            std::numbers::pi * static_cast<double>(t) / static_cast<double>(period_);
         return min_ + (initial_ - min_) * (1 + std::cos(phase)) / 2;
     }
 
-private:
+  private:
     double initial_;
     double min_;
     std::size_t period_;
@@ -102,7 +105,7 @@ private:
 ///   rate(t) = after(t - warmup)                 for t >= warmup.
 template <schedule S>
 class linear_warmup {
-public:
+  public:
     linear_warmup(std::size_t warmup, S after) : warmup_(warmup), after_(std::move(after)) {}
     double operator()(std::size_t t) const {
         if (t < warmup_)
@@ -112,7 +115,7 @@ public:
     }
     const S& after() const noexcept { return after_; }
 
-private:
+  private:
     std::size_t warmup_;
     S after_;
 };
@@ -136,7 +139,7 @@ struct plateau_options {
 /// row without improvement the rate becomes max(rate * factor, min_rate), and the next
 /// `cooldown` epochs do not count. NaN never improves. `s(t)` returns the current rate, whatever t.
 class reduce_on_plateau {
-public:
+  public:
     explicit reduce_on_plateau(double initial, const plateau_options& options = {})
         : options_(options), rate_(detail::checked_rate(initial, "reduce_on_plateau")) {
         if (!(options.factor > 0 && options.factor < 1))
@@ -197,7 +200,7 @@ public:
         rate_ = s.rate;
     }
 
-private:
+  private:
     double worst() const noexcept {
         const double inf = std::numeric_limits<double>::infinity();
         return options_.mode == plateau_mode::min ? inf : -inf;

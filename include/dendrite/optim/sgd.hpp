@@ -19,11 +19,11 @@ namespace dendrite::optim {
 /// Hyper-parameters of `sgd`. Use with designated initialisers: `sgd<float>({.lr = 0.1,
 /// .momentum = 0.9, .nesterov = true})`.
 struct sgd_options {
-    double lr = 1e-2;           ///< learning rate (>= 0)
-    double momentum = 0;        ///< momentum factor mu in [0, 1); 0 keeps no buffer
-    double dampening = 0;       ///< scales the new gradient by (1 - dampening) in the buffer
-    bool nesterov = false;      ///< Nesterov momentum (needs momentum > 0 and dampening = 0)
-    double weight_decay = 0;    ///< L2 penalty lambda, added to the gradient where p.decay
+    double lr = 1e-2;         ///< learning rate (>= 0)
+    double momentum = 0;      ///< momentum factor mu in [0, 1); 0 keeps no buffer
+    double dampening = 0;     ///< scales the new gradient by (1 - dampening) in the buffer
+    bool nesterov = false;    ///< Nesterov momentum (needs momentum > 0 and dampening = 0)
+    double weight_decay = 0;  ///< L2 penalty lambda, added to the gradient where p.decay
 };
 
 /// SGD as in PyTorch's torch.optim.SGD. For each parameter w with gradient g, at step t:
@@ -38,7 +38,7 @@ struct sgd_options {
 /// element: one pass reading w, g (and b), writing w (and b); no allocation after the first step.
 template <class T>
 class sgd {
-public:
+  public:
     using value_type = T;
 
     explicit sgd(const sgd_options& options = {})
@@ -93,6 +93,7 @@ public:
         ++steps_;
     }
 
+    /// The rate the next step uses.
     double learning_rate() const noexcept { return options_.lr; }
     /// Sets the rate the next steps use (what a schedule calls between epochs or steps).
     void set_learning_rate(double lr) {
@@ -101,6 +102,7 @@ public:
     }
     /// Steps taken since construction or the last load_state.
     std::size_t steps() const noexcept { return steps_; }
+    /// The hyper-parameters, with the current learning rate.
     const sgd_options& options() const noexcept { return options_; }
 
     /// A deep copy of the momentum buffers and the step count ("sgd.step").
@@ -110,7 +112,7 @@ public:
         steps_ = slots_.load(params, s, "sgd");
     }
 
-private:
+  private:
     static sgd_options validated(const sgd_options& o) {
         if (!(o.lr >= 0)) throw std::invalid_argument("sgd: learning rate must be >= 0");
         if (!(o.momentum >= 0 && o.momentum < 1))
@@ -119,7 +121,8 @@ private:
             throw std::invalid_argument("sgd: dampening must be in [0, 1]");
         if (!(o.weight_decay >= 0)) throw std::invalid_argument("sgd: weight decay must be >= 0");
         if (o.nesterov && (o.momentum == 0 || o.dampening != 0))
-            throw std::invalid_argument("sgd: Nesterov momentum needs momentum > 0 and dampening = 0");
+            throw std::invalid_argument(
+                "sgd: Nesterov momentum needs momentum > 0 and dampening = 0");
         return o;
     }
 

@@ -65,15 +65,12 @@ public:
     /// Tensor of the given shape with every element `value`.
     tensor(const dendrite::shape& s, T value) : tensor(uninitialized(s)) { fill(value); }
 
-    /// Zero-filled tensor of the shape given by integers: `tensor<float>({32, 784})`.
-    /// Integers in braces are always a shape; floating-point values in braces are data.
-    template <std::integral I>
-    tensor(std::initializer_list<I> dims) : tensor(dendrite::shape(dims.begin(), dims.end())) {}
-
-    /// 1-d tensor holding floating-point `values`: `tensor<float>{0.5f, 1.5f}`. (Integer literals
-    /// would be read as a shape; write them as 1.0 or use tensor(shape, values).)
-    tensor(std::initializer_list<T> values) : tensor(uninitialized(dendrite::shape{values.size()})) {
-        std::copy(values.begin(), values.end(), data_);
+    /// 1-d tensor holding floating-point `values`: `tensor<float>{0.5f, 1.5f}`.
+    /// Integers in braces are a shape instead (`tensor<float>({32, 784})` is zero-filled 32 x 784),
+    /// and a brace list mixing the two does not compile, so neither can be taken for the other.
+    template <std::floating_point F>
+    tensor(std::initializer_list<F> values) : tensor(uninitialized(dendrite::shape{values.size()})) {
+        std::transform(values.begin(), values.end(), data_, [](F v) { return static_cast<T>(v); });
     }
 
     /// Tensor of shape `s` holding `values` in row-major order; throws if the counts differ.

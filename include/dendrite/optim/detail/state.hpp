@@ -19,7 +19,11 @@ namespace dendrite::optim::detail {
 /// The checkpoint key of parameter i: its name, or "#i" when it has none.
 template <class T>
 std::string parameter_key(const nn::parameter<T>& p, std::size_t i) {
-    return p.name.empty() ? "#" + std::to_string(i) : p.name;
+    if (!p.name.empty()) return p.name;
+    // Appended rather than "#" + to_string(i), which trips GCC 12's false -Wrestrict (PR 105651).
+    std::string key = "#";
+    key += std::to_string(i);
+    return key;
 }
 
 /// The 1-element tensor holding a step count. Throws std::overflow_error when T cannot hold the
@@ -47,7 +51,7 @@ void check_parameter(const nn::parameter<T>& p, const char* who) {
 /// parameter and filled with the kind's initial value when allocated.
 template <class T>
 class slot_buffers {
-public:
+  public:
     /// `prefix` names the optimizer in checkpoints; `kinds` lists each buffer's name and initial
     /// value (empty for optimizers without per-parameter state).
     slot_buffers(std::string prefix, std::vector<std::pair<std::string, T>> kinds)
@@ -59,16 +63,16 @@ public:
     /// Checks that every parameter can be updated by a flat loop, then allocates the buffers on
     /// the first call; on later calls checks (without allocating) that `params` still matches.
     void bind(const nn::parameter_list<T>& params, const char* who) {
-        for (const auto& p : params) check_parameter(p, who);
+        for (const auto& p : params)
+            check_parameter(p, who);
         if (!allocated()) {
             allocate(params, who);
             return;
         }
         if (params.size() != params_)
-            throw std::invalid_argument(std::string(who) + ": step called with " +
-                                        std::to_string(params.size()) +
-                                        " parameters; the optimizer state holds " +
-                                        std::to_string(params_));
+            throw std::invalid_argument(
+                std::string(who) + ": step called with " + std::to_string(params.size()) +
+                " parameters; the optimizer state holds " + std::to_string(params_));
         if (kinds_.empty()) return;
         for (std::size_t i = 0; i < params_; ++i)
             if (params[i].size() != buffers_[i * kinds_.size()].size())
@@ -98,15 +102,16 @@ public:
     /// Restores buffers for `params` from `s` (copying them) and returns the saved step count. A
     /// snapshot taken before the first step holds only the count; buffers are then left to the
     /// next step.
-    std::size_t load(const nn::parameter_list<T>& params, const state_list<T>& s,
-                     const char* who) {
+    std::size_t load(const nn::parameter_list<T>& params, const state_list<T>& s, const char* who) {
         const std::string step_name = prefix_ + ".step";
         const state_entry<T>* step = find(s, step_name);
         if (!step || step->value.size() != 1)
             throw std::invalid_argument(std::string(who) + ": load_state: no '" + step_name +
                                         "' entry of one element");
         const T count = step->value.data()[0];
-        if (!(count >= T(0)) || count != static_cast<T>(static_cast<std::size_t>(count)))
+        // Range first: converting a NaN, an infinity or a huge value to size_t is undefined.
+        if (!(count >= T(0) && count < T(1e18)) ||
+            count != static_cast<T>(static_cast<std::size_t>(count)))
             throw std::invalid_argument(std::string(who) + ": load_state: invalid step count");
         const auto steps = static_cast<std::size_t>(count);
 
@@ -114,7 +119,8 @@ public:
                                  find(s, entry_name(0, parameter_key(params[0], 0))) != nullptr;
         if (!has_buffers) {
             if (steps != 0 && !kinds_.empty() && !params.empty())
-                throw std::invalid_argument(std::string(who) + ": load_state: the state is at step " +
+                throw std::invalid_argument(std::string(who) +
+                                            ": load_state: the state is at step " +
                                             std::to_string(steps) + " but holds no buffers for '" +
                                             parameter_key(params[0], 0) + "'");
             release();
@@ -132,15 +138,15 @@ public:
                 tensor<T>& dst = loaded.buffers_[i * kinds_.size() + k];
                 if (e->value.size() != dst.size())
                     throw shape_error(std::string(who) + ": load_state: '" + name + "' has " +
-                                      std::to_string(e->value.size()) + " elements, parameter has " +
-                                      std::to_string(dst.size()));
+                                      std::to_string(e->value.size()) +
+                                      " elements, parameter has " + std::to_string(dst.size()));
                 dst = e->value.clone().reshape(dst.shape());
             }
         *this = std::move(loaded);
         return steps;
     }
 
-private:
+  private:
     static const state_entry<T>* find(const state_list<T>& s, std::string_view name) {
         for (const auto& e : s)
             if (e.name == name) return &e;
@@ -157,7 +163,8 @@ private:
         buffers_.reserve(params.size() * kinds_.size());
         for (std::size_t i = 0; i < params.size(); ++i) {
             keys_.push_back(parameter_key(params[i], i));
-            for (const auto& [kind, init] : kinds_) buffers_.emplace_back(params[i].value.shape(), init);
+            for (const auto& [kind, init] : kinds_)
+                buffers_.emplace_back(params[i].value.shape(), init);
         }
         // Checkpoint entries are found by name, so two parameters may not share one.
         std::vector<std::string_view> sorted(keys_.begin(), keys_.end());

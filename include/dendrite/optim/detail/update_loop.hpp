@@ -9,7 +9,6 @@
 
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
-#include "dendrite/tensor/tensor.hpp"
 
 namespace dendrite::optim::detail {
 
@@ -31,6 +30,7 @@ std::array<const T*, 1 + sizeof...(U)> reads(const T* first, const U*... rest) n
 template <class T>
 inline constexpr std::size_t update_grain = simd::width<T> * 16;
 
+/// One thread's share of update_loop: whole registers, then the scalar remainder.
 template <class T, std::size_t W, std::size_t R, class F, std::size_t... I, std::size_t... J>
 DENDRITE_ALWAYS_INLINE void update_range(std::size_t begin, std::size_t end,
                                          const std::array<T*, W>& out,
