@@ -1,0 +1,262 @@
+#pragma once
+// 2-d convolution with its bias and activation, fused into GEMMs, forward and backward.
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "dendrite/autodiff/dense.hpp"
+#include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/expr/derive.hpp"
+#include "dendrite/linalg/conv.hpp"
+#include "dendrite/linalg/gemm.hpp"
+#include "dendrite/simd/parallel.hpp"
+#include "dendrite/simd/simd.hpp"
+
+namespace dendrite {
+
+/// Strides, zero padding, dilation and channel groups of conv2d (PyTorch's meanings). With
+/// groups = g, input channels and output channels are split into g equal groups and output
+/// group k sees input group k only; groups = channels = out_channels is a depthwise convolution.
+struct conv2d_options {
+    std::size_t stride_h = 1, stride_w = 1;
+    std::size_t pad_h = 0, pad_w = 0;
+    std::size_t dilation_h = 1, dilation_w = 1;
+    std::size_t groups = 1;
+};
+
+namespace detail {
+
+/// Images below which per-image work is not split over threads: each thread needs a few
+/// images' worth of products to repay starting the region.
+inline constexpr std::size_t conv_parallel_madds = std::size_t{1} << 18;
+
+/// Runs body(slot, first_image, last_image) over [0, n) images split into `slots` contiguous
+/// ranges, one per thread.
+template <class Body>
+void for_image_slots(std::size_t n, std::size_t slots, Body&& body) {
+    simd::parallel_for(slots, 1, slots > 1 ? 1 : 2, [&](std::size_t s0, std::size_t s1) {
+        for (std::size_t s = s0; s < s1; ++s)
+            body(s, n * s / slots, n * (s + 1) / slots);
+    });
+}
+
+/// Threads to spread `n` images over: one when the work is small (the GEMMs may then thread
+/// on their own), else up to one per image.
+inline std::size_t conv_slots(std::size_t n, std::size_t madds) {
+    const auto threads = static_cast<std::size_t>(std::max(1, num_threads()));
+    if (threads == 1 || n < 2 || madds < conv_parallel_madds) return 1;
+    return std::min(threads, n);
+}
+
+template <class T>
+void add_into(T* dst, const T* src, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+        dst[i] += src[i];
+}
+
+template <class EX, class T, class Act>
+var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_options& o,
+                   Act act) {
+    const auto x = as_var(ex);
+    static_assert(std::is_same_v<typename decltype(x)::value_type, T>,
+                  "conv2d: input and weights differ in value type");
+    const shape& xs = x.shape();
+    const shape& ws = w.shape();
+    const auto fail = [&](const std::string& why) {
+        throw shape_error("conv2d: input " + xs.str() + " and weights " + ws.str() +
+                          (b ? " and bias " + b->shape().str() : std::string()) + ": " + why);
+    };
+    if (xs.rank() != 4 || ws.rank() != 4)
+        fail("expected input [N, C, H, W] and weights [O, C/groups, KH, KW]");
+    const std::size_t groups = o.groups;
+    if (groups == 0 || o.stride_h == 0 || o.stride_w == 0 || o.dilation_h == 0 ||
+        o.dilation_w == 0)
+        fail("stride, dilation and groups must be >= 1");
+    const std::size_t n = xs[0], c = xs[1], o_ch = ws[0];
+    if (c % groups != 0 || o_ch % groups != 0)
+        fail("groups (" + std::to_string(groups) + ") must divide in and out channels");
+    if (ws[1] * groups != c)
+        fail("weights expect " + std::to_string(ws[1] * groups) + " input channels");
+    if (b && (b->shape().rank() != 1 || b->shape()[0] != o_ch))
+        fail("bias must be [" + std::to_string(o_ch) + "]");
+    const linalg::conv_geometry g{c / groups, xs[2],    xs[3],      ws[2],        ws[3],
+                                  o.stride_h, o.stride_w, o.pad_h, o.pad_w, o.dilation_h,
+                                  o.dilation_w};
+    const std::size_t oh = g.out_h(), ow = g.out_w();
+    if (oh == 0 || ow == 0 || ws[2] == 0 || ws[3] == 0)
+        fail("the kernel does not fit in the padded input");
+
+    constexpr bool linear = std::is_same_v<Act, identity_activation>;
+    tape& t = x.tape();
+    const std::size_t p = oh * ow, k = g.taps(), og = o_ch / groups, cg = g.channels;
+    const std::size_t plane = xs[2] * xs[3];
+    const bool pointwise = g.is_pointwise();
+    tensor<T> y = t.acquire_value<T>(shape{n, o_ch, oh, ow});
+    tensor<T> z = linear ? tensor<T>() : t.acquire_value<T>(shape{n, o_ch, oh, ow});
+    const std::size_t slots = conv_slots(n, n * o_ch * k * p);
+    tensor<T> cols = pointwise ? tensor<T>() : t.acquire_value<T>(shape{slots, k * p});
+
+    const T* xp = x.value().data();
+    const T* wp = w.value().data();
+    const T* bias = b ? b->value().data() : nullptr;
+    T* yp = y.data();
+    T* zp = linear ? nullptr : z.data();
+    T* colp = pointwise ? nullptr : cols.data();
+    for_image_slots(n, slots, [&](std::size_t s, std::size_t i0, std::size_t i1) {
+        T* col = pointwise ? nullptr : colp + s * k * p;
+        for (std::size_t i = i0; i < i1; ++i)
+            for (std::size_t gr = 0; gr < groups; ++gr) {
+                const T* xg = xp + (i * c + gr * cg) * plane;
+                if (!pointwise) linalg::im2col(g, xg, col);
+                const std::size_t out0 = i * o_ch + gr * og;
+                const T* bg = bias ? bias + gr * og : nullptr;
+                T* zg = linear ? nullptr : zp + out0 * p;
+                // Y = act(W_g col + b) with Z kept for backward, while each tile is in registers.
+                linalg::gemm<T>(linalg::trans::no, linalg::trans::no, og, p, k, T(1),
+                                wp + gr * og * k, k, pointwise ? xg : col, p, T(0), yp + out0 * p,
+                                p, [=](auto v, std::size_t r, std::size_t j) {
+                                    using X = decltype(v);
+                                    const X pre = bg ? v + X(bg[r]) : v;
+                                    if constexpr (linear) {
+                                        return pre;
+                                    } else {
+                                        if constexpr (simd::is_batch_v<X>)
+                                            simd::store(zg + r * p + j, pre);
+                                        else
+                                            zg[r * p + j] = pre;
+                                        return expr::apply_lanes(act, pre);
+                                    }
+                                });
+            }
+    });
+
+    const bool has_b = b != nullptr;
+    const var<T> bv = b ? *b : var<T>();
+    const bool needs = x.requires_grad() || w.requires_grad() || (has_b && b->requires_grad());
+    return record_op(t, "conv2d", y, needs, [=](tape& tp, const tensor<T>& gy) {
+        T* dx = x.requires_grad() ? x.node().grad_accumulator(tp).data() : nullptr;
+        T* dw = w.requires_grad() ? w.node().grad_accumulator(tp).data() : nullptr;
+        T* db = has_b && bv.requires_grad() ? bv.node().grad_accumulator(tp).data() : nullptr;
+        const std::size_t madds = n * o_ch * k * p * ((dx ? 1 : 0) + (dw ? 1 : 0));
+        const std::size_t nslots = conv_slots(n, madds);
+        // Per thread: dZ of one image (when act is not the identity), col^T, dcol, and partial
+        // dW and db for threads other than the first (which accumulates in place).
+        const std::size_t dz_size = linear ? 0 : o_ch * p;
+        const std::size_t colt_size = dw ? p * k : 0;
+        const std::size_t dcol_size = dx && !pointwise ? k * p : 0;
+        const std::size_t part_size = (dw ? o_ch * k : 0) + (db ? o_ch : 0);
+        const std::size_t per_slot = dz_size + colt_size + dcol_size + part_size;
+        tensor<T> scratch = tp.acquire_value<T>(shape{nslots, std::max<std::size_t>(per_slot, 1)});
+        T* sp = scratch.data();
+        const T* gyp = gy.data();
+        const T* xv = x.value().data();
+        const T* wv = w.value().data();
+        const T* zv = linear ? nullptr : z.data();
+        for_image_slots(n, nslots, [&](std::size_t s, std::size_t i0, std::size_t i1) {
+            T* base = sp + s * per_slot;
+            T* dzb = base;
+            T* colt = dzb + dz_size;
+            T* dcol = colt + colt_size;
+            T* dws = dw ? (s == 0 ? dw : dcol + dcol_size) : nullptr;
+            T* dbs = db ? (s == 0 ? db : dcol + dcol_size + (dw ? o_ch * k : 0)) : nullptr;
+            if (s != 0) std::fill(dcol + dcol_size, dcol + dcol_size + part_size, T(0));
+            for (std::size_t i = i0; i < i1; ++i) {
+                const T* gi = gyp + i * o_ch * p;
+                const T* dz = gi;
+                if constexpr (!linear) {
+                    // dZ = dY * act'(Z), one pass; the bias gradient rides along.
+                    using B = simd::batch<T>;
+                    constexpr std::size_t wd = simd::width<T>;
+                    const T* zi = zv + i * o_ch * p;
+                    for (std::size_t r = 0; r < o_ch; ++r) {
+                        const T* gr = gi + r * p;
+                        const T* zr = zi + r * p;
+                        T* d = dzb + r * p;
+                        B acc(T(0));
+                        std::size_t j = 0;
+                        for (; j + wd <= p; j += wd) {
+                            const B v =
+                                simd::load(gr + j) * value_and_derivative(act, simd::load(zr + j)).second;
+                            simd::store(d + j, v);
+                            acc += v;
+                        }
+                        T tail = 0;
+                        for (; j < p; ++j) {
+                            d[j] = gr[j] * value_and_derivative(act, zr[j]).second;
+                            tail += d[j];
+                        }
+                        if (dbs) dbs[r] += simd::hsum(acc) + tail;
+                    }
+                    dz = dzb;
+                } else if (dbs) {
+                    for (std::size_t r = 0; r < o_ch; ++r) {
+                        T acc = 0;
+                        for (std::size_t j = 0; j < p; ++j)
+                            acc += gi[r * p + j];
+                        dbs[r] += acc;
+                    }
+                }
+                for (std::size_t gr = 0; gr < groups; ++gr) {
+                    const T* xg = xv + (i * c + gr * cg) * plane;
+                    const T* dzg = dz + gr * og * p;
+                    if (dws) {
+                        // dW_g += dZ_g [og x p] col^T [p x k]: the big dimension p is the depth.
+                        linalg::im2col_transposed(g, xg, colt, k);
+                        linalg::gemm<T>(linalg::trans::no, linalg::trans::no, og, k, p, T(1), dzg,
+                                        p, colt, k, T(1), dws + gr * og * k, k);
+                    }
+                    if (dx) {
+                        // dcol = W_g^T dZ_g [k x p], folded back onto the image.
+                        T* dxg = dx + (i * c + gr * cg) * plane;
+                        if (pointwise) {
+                            linalg::gemm<T>(linalg::trans::yes, linalg::trans::no, k, p, og, T(1),
+                                            wv + gr * og * k, k, dzg, p, T(1), dxg, p);
+                        } else {
+                            linalg::gemm<T>(linalg::trans::yes, linalg::trans::no, k, p, og, T(1),
+                                            wv + gr * og * k, k, dzg, p, T(0), dcol, p);
+                            linalg::col2im(g, dcol, dxg);
+                        }
+                    }
+                }
+            }
+        });
+        for (std::size_t s = 1; s < nslots; ++s) {
+            const T* part = sp + s * per_slot + dz_size + colt_size + dcol_size;
+            if (dw) add_into(dw, part, o_ch * k);
+            if (db) add_into(db, part + (dw ? o_ch * k : 0), o_ch);
+        }
+    });
+}
+
+}  // namespace detail
+
+/// Y = act(conv(X, W) + b): X [N, C, H, W], W [O, C / groups, KH, KW], b [O] ->
+/// Y [N, O, OH, OW], OH = floor((H + 2 pad_h - dilation_h (KH - 1) - 1) / stride_h) + 1 (OW
+/// likewise); cross-correlation, as in every framework.
+///
+/// Forward, per image and group: im2col (K = C/groups KH KW rows, P = OH OW columns; skipped for
+/// 1x1 unit-stride convolutions) then one GEMM W_g [O/g x K] col [K x P] whose epilogue adds
+/// the bias and applies act (keeping Z = conv + b when act is not the identity). The wide
+/// dimension P is the GEMM's vectorised one. Images are spread over threads.
+/// Backward, per image: dZ = dY act'(Z) (act' derived from act at compile time) formed in one
+/// pass that also sums db; dW += dZ col^T with col^T unfolded directly in that layout; dX =
+/// col2im(W^T dZ). Per-thread partial dW and db are added at the end.
+/// Cost: 2 N O K P flops forward, twice that backward (once without dX); K P copies per image
+/// for each unfold. Scratch comes from the tape's pooled buffers (no steady-state allocation).
+template <class EX, class T, class Act = identity_activation>
+    requires(differentiable<EX>)
+var<T> conv2d(const EX& x, const var<T>& w, const var<T>& b, conv2d_options o = {},
+              Act act = {}) {
+    return detail::conv2d_impl(x, w, &b, o, act);
+}
+
+/// conv2d without a bias: Y = act(conv(X, W)).
+template <class EX, class T, class Act = identity_activation>
+    requires(differentiable<EX>)
+var<T> conv2d(const EX& x, const var<T>& w, conv2d_options o = {}, Act act = {}) {
+    return detail::conv2d_impl(x, w, static_cast<const var<T>*>(nullptr), o, act);
+}
+
+}  // namespace dendrite

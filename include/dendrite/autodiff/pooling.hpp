@@ -1,0 +1,177 @@
+#pragma once
+// 2-d pooling over the spatial axes of [N, C, H, W]: max (with its argmax kept for backward),
+// average, and global average.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/autodiff/reductions.hpp"
+#include "dendrite/autodiff/shape_ops.hpp"
+#include "dendrite/linalg/conv.hpp"
+#include "dendrite/simd/parallel.hpp"
+
+namespace dendrite {
+
+/// A square pooling window: kernel x kernel, moved by `stride` (0: the kernel size), over the
+/// input padded by `padding` on each side (padding <= kernel / 2, as in PyTorch, so every
+/// window overlaps the image).
+struct pool2d_options {
+    std::size_t kernel = 2;
+    std::size_t stride = 0;
+    std::size_t padding = 0;
+};
+
+namespace detail {
+
+inline linalg::conv_geometry pool_geometry(const char* op, const shape& xs,
+                                           const pool2d_options& o) {
+    const std::size_t s = o.stride ? o.stride : o.kernel;
+    const linalg::conv_geometry g{1, xs.rank() == 4 ? xs[2] : 0, xs.rank() == 4 ? xs[3] : 0,
+                                  o.kernel, o.kernel, s, s, o.padding, o.padding, 1, 1};
+    if (xs.rank() != 4 || o.kernel == 0 || 2 * o.padding > o.kernel || g.out_h() == 0 ||
+        g.out_w() == 0)
+        throw shape_error(std::string(op) + ": input " + xs.str() + " does not fit a window " +
+                          std::to_string(o.kernel) + "x" + std::to_string(o.kernel) +
+                          ", stride " + std::to_string(s) + ", padding " +
+                          std::to_string(o.padding) + " (expected [N, C, H, W], padding <= kernel/2)");
+    return g;
+}
+
+/// The window of output (oh, ow) clipped to the image: rows [h0, h1), columns [w0, w1).
+struct window {
+    std::size_t h0, h1, w0, w1;
+};
+inline window clip(const linalg::conv_geometry& g, std::size_t oh, std::size_t ow) noexcept {
+    const auto lo = [](std::size_t o, std::size_t s, std::size_t p) {
+        return o * s >= p ? o * s - p : std::size_t{0};
+    };
+    const auto hi = [](std::size_t o, std::size_t s, std::size_t p, std::size_t k, std::size_t n) {
+        return std::min(n, o * s + k > p ? o * s + k - p : std::size_t{0});
+    };
+    return {lo(oh, g.stride_h, g.pad_h), hi(oh, g.stride_h, g.pad_h, g.kernel_h, g.height),
+            lo(ow, g.stride_w, g.pad_w), hi(ow, g.stride_w, g.pad_w, g.kernel_w, g.width)};
+}
+
+}  // namespace detail
+
+/// Max pooling: y[n, c, oh, ow] = max over the window (padding never wins). The position of
+/// each maximum (the first one on ties, in row-major order) is kept in a pooled tape buffer;
+/// backward adds dy there. Cost: N C OH OW k^2 compares forward, N C OH OW adds backward.
+template <differentiable EX>
+auto max_pool2d(const EX& ex, pool2d_options o = {}) {
+    const auto x = as_var(ex);
+    using T = typename decltype(x)::value_type;
+    const shape& xs = x.shape();
+    const linalg::conv_geometry g = detail::pool_geometry("max_pool2d", xs, o);
+    tape& t = x.tape();
+    const std::size_t planes = xs[0] * xs[1], hw = g.height * g.width;
+    const std::size_t oh = g.out_h(), ow = g.out_w(), p = oh * ow;
+    tensor<T> y = t.acquire_value<T>(shape{xs[0], xs[1], oh, ow});
+    tensor<std::int32_t> arg = t.acquire_value<std::int32_t>(shape{planes, p});
+    const T* xp = x.value().data();
+    T* yp = y.data();
+    std::int32_t* ap = arg.data();
+    const bool pair = g.kernel_h == 2 && g.stride_h == 2 && g.pad_h == 0;
+    simd::parallel_for(planes, 1, simd::parallel_threshold / std::max<std::size_t>(hw, 1),
+                       [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t q = p0; q < p1; ++q) {
+            const T* src = xp + q * hw;
+            T* dst = yp + q * p;
+            std::int32_t* am = ap + q * p;
+            for (std::size_t r = 0; r < oh; ++r)
+                for (std::size_t col = 0; col < ow; ++col) {
+                    std::size_t best;
+                    if (pair) {
+                        // The common 2x2 stride-2 window, branch-light and always inside.
+                        const std::size_t a = 2 * r * g.width + 2 * col;
+                        best = a;
+                        if (src[a + 1] > src[best]) best = a + 1;
+                        if (src[a + g.width] > src[best]) best = a + g.width;
+                        if (src[a + g.width + 1] > src[best]) best = a + g.width + 1;
+                    } else {
+                        const detail::window wn = detail::clip(g, r, col);
+                        best = wn.h0 * g.width + wn.w0;
+                        for (std::size_t i = wn.h0; i < wn.h1; ++i)
+                            for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                                if (src[i * g.width + j] > src[best]) best = i * g.width + j;
+                    }
+                    dst[r * ow + col] = src[best];
+                    am[r * ow + col] = static_cast<std::int32_t>(best);
+                }
+        }
+    });
+    return record_op(t, "max_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
+        T* dx = x.node().grad_accumulator(tp).data();
+        const T* gp = gy.data();
+        const std::int32_t* a = arg.data();
+        for (std::size_t q = 0; q < planes; ++q)
+            for (std::size_t e = 0; e < p; ++e)
+                dx[q * hw + static_cast<std::size_t>(a[q * p + e])] += gp[q * p + e];
+    });
+}
+
+/// Average pooling: y = (sum over the window) / divisor, the divisor being k^2 when
+/// `count_include_pad` (padding counts as zeros), else the number of pixels of the window inside
+/// the image. Backward spreads dy / divisor over the window.
+/// Cost: N C OH OW k^2 adds each way.
+template <differentiable EX>
+auto avg_pool2d(const EX& ex, pool2d_options o = {}, bool count_include_pad = true) {
+    const auto x = as_var(ex);
+    using T = typename decltype(x)::value_type;
+    const shape& xs = x.shape();
+    const linalg::conv_geometry g = detail::pool_geometry("avg_pool2d", xs, o);
+    tape& t = x.tape();
+    const std::size_t planes = xs[0] * xs[1], hw = g.height * g.width;
+    const std::size_t oh = g.out_h(), ow = g.out_w(), p = oh * ow;
+    tensor<T> y = t.acquire_value<T>(shape{xs[0], xs[1], oh, ow});
+    const T* xp = x.value().data();
+    T* yp = y.data();
+    const T full = static_cast<T>(g.kernel_h * g.kernel_w);
+    const auto divisor = [=](const detail::window& wn) {
+        return count_include_pad ? full : static_cast<T>((wn.h1 - wn.h0) * (wn.w1 - wn.w0));
+    };
+    simd::parallel_for(planes, 1, simd::parallel_threshold / std::max<std::size_t>(hw, 1),
+                       [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t q = p0; q < p1; ++q)
+            for (std::size_t r = 0; r < oh; ++r)
+                for (std::size_t col = 0; col < ow; ++col) {
+                    const detail::window wn = detail::clip(g, r, col);
+                    T acc = 0;
+                    for (std::size_t i = wn.h0; i < wn.h1; ++i)
+                        for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                            acc += xp[q * hw + i * g.width + j];
+                    yp[q * p + r * ow + col] = acc / divisor(wn);
+                }
+    });
+    return record_op(t, "avg_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
+        T* dx = x.node().grad_accumulator(tp).data();
+        const T* gp = gy.data();
+        for (std::size_t q = 0; q < planes; ++q)
+            for (std::size_t r = 0; r < oh; ++r)
+                for (std::size_t col = 0; col < ow; ++col) {
+                    const detail::window wn = detail::clip(g, r, col);
+                    const T v = gp[q * p + r * ow + col] / divisor(wn);
+                    for (std::size_t i = wn.h0; i < wn.h1; ++i)
+                        for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                            dx[q * hw + i * g.width + j] += v;
+                }
+    });
+}
+
+/// Global average pooling: [N, C, H, W] -> [N, C], the mean of each plane. Composed as a mean
+/// over the last axis of the [N, C, H W] view, so its backward is the reduction's.
+/// Cost: one read of x forward, one pass over dx backward.
+template <differentiable EX>
+auto global_avg_pool2d(const EX& ex) {
+    const auto x = as_var(ex);
+    const shape& xs = x.shape();
+    if (xs.rank() != 4)
+        throw shape_error("global_avg_pool2d: expected [N, C, H, W], got " + xs.str());
+    return as_var(mean(reshape(x, shape{xs[0], xs[1], xs[2] * xs[3]}), 2));
+}
+
+}  // namespace dendrite

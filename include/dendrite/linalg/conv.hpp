@@ -1,0 +1,176 @@
+#pragma once
+// The data movement that turns a 2-d convolution into matrix products: unfolding an image's
+// receptive fields into the columns of a matrix (im2col), the same matrix transposed (for the
+// weight gradient), and folding such a matrix back onto an image with accumulation (col2im).
+//
+// With P = OH * OW output positions and K = C * KH * KW taps per output, a convolution of one
+// image is the product W [O x K] times col [K x P]; its weight gradient dY [O x P] times
+// col^T [P x K]; its input gradient col2im(W^T [K x O] times dY [O x P]). Each unfold costs
+// K * P copies, small next to the 2 O K P flops of the product it feeds.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+namespace dendrite::linalg {
+
+/// The geometry of a 2-d convolution (or pooling) window over one image of `channels` planes
+/// of height x width: output position (oh, ow) of tap (i, j) reads input row
+/// oh * stride_h - pad_h + i * dilation_h and column ow * stride_w - pad_w + j * dilation_w;
+/// positions outside the image read zero.
+struct conv_geometry {
+    std::size_t channels = 1, height = 1, width = 1;
+    std::size_t kernel_h = 1, kernel_w = 1;
+    std::size_t stride_h = 1, stride_w = 1;
+    std::size_t pad_h = 0, pad_w = 0;
+    std::size_t dilation_h = 1, dilation_w = 1;
+
+    /// Output extent along one axis: floor((n + 2 pad - dilation (k - 1) - 1) / stride) + 1, or 0
+    /// when the dilated window does not fit in the padded input.
+    static constexpr std::size_t out_extent(std::size_t n, std::size_t k, std::size_t stride,
+                                            std::size_t pad, std::size_t dilation) noexcept {
+        const std::size_t span = dilation * (k - 1) + 1;
+        return n + 2 * pad < span || stride == 0 ? 0 : (n + 2 * pad - span) / stride + 1;
+    }
+    constexpr std::size_t out_h() const noexcept {
+        return out_extent(height, kernel_h, stride_h, pad_h, dilation_h);
+    }
+    constexpr std::size_t out_w() const noexcept {
+        return out_extent(width, kernel_w, stride_w, pad_w, dilation_w);
+    }
+    /// Taps per output position: rows of col, K.
+    constexpr std::size_t taps() const noexcept { return channels * kernel_h * kernel_w; }
+    /// Output positions: columns of col, P.
+    constexpr std::size_t positions() const noexcept { return out_h() * out_w(); }
+    /// True when col is the image itself (1x1 window, unit stride, no padding).
+    constexpr bool is_pointwise() const noexcept {
+        return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 &&
+               pad_w == 0;
+    }
+};
+
+namespace detail {
+
+/// The output columns [lo, hi) whose input column ow * stride + offset lies in [0, width).
+struct valid_range {
+    std::size_t lo, hi;
+};
+inline valid_range valid_columns(std::ptrdiff_t offset, std::size_t stride, std::size_t width,
+                                 std::size_t out) noexcept {
+    const auto s = static_cast<std::ptrdiff_t>(stride);
+    const auto w = static_cast<std::ptrdiff_t>(width);
+    const std::ptrdiff_t lo = offset >= 0 ? 0 : (-offset + s - 1) / s;
+    const std::ptrdiff_t hi = w - 1 - offset < 0 ? 0 : (w - 1 - offset) / s + 1;
+    const auto h = std::min(static_cast<std::size_t>(hi), out);
+    return {std::min(static_cast<std::size_t>(lo), h), h};
+}
+
+}  // namespace detail
+
+/// col[(c * KH + i) * KW + j][oh * OW + ow] = x[c][ih][iw] (0 outside the image), for the image
+/// x [channels, height, width]; col is K x P, row-major, rows P apart. Each row is written as
+/// runs of contiguous copies (unit stride) or strided gathers, with the padding as fills.
+template <class T>
+void im2col(const conv_geometry& g, const T* x, T* col) {
+    const std::size_t oh_n = g.out_h(), ow_n = g.out_w(), p = oh_n * ow_n;
+    for (std::size_t c = 0; c < g.channels; ++c) {
+        const T* plane = x + c * g.height * g.width;
+        for (std::size_t i = 0; i < g.kernel_h; ++i)
+            for (std::size_t j = 0; j < g.kernel_w; ++j) {
+                T* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * p;
+                const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(j * g.dilation_w) -
+                                           static_cast<std::ptrdiff_t>(g.pad_w);
+                const auto [lo, hi] = detail::valid_columns(off, g.stride_w, g.width, ow_n);
+                for (std::size_t oh = 0; oh < oh_n; ++oh) {
+                    T* d = row + oh * ow_n;
+                    const std::ptrdiff_t ih = static_cast<std::ptrdiff_t>(oh * g.stride_h + i * g.dilation_h) -
+                                              static_cast<std::ptrdiff_t>(g.pad_h);
+                    if (ih < 0 || ih >= static_cast<std::ptrdiff_t>(g.height)) {
+                        std::fill(d, d + ow_n, T(0));
+                        continue;
+                    }
+                    // Index arithmetic stays signed: the row start plus `off` may precede the
+                    // plane, although no element read does.
+                    const T* s = plane + ih * static_cast<std::ptrdiff_t>(g.width);
+                    std::fill(d, d + lo, T(0));
+                    if (g.stride_w == 1 && hi > lo)
+                        std::memcpy(d + lo, s + (static_cast<std::ptrdiff_t>(lo) + off), (hi - lo) * sizeof(T));
+                    else
+                        for (std::size_t ow = lo; ow < hi; ++ow)
+                            d[ow] = s[static_cast<std::ptrdiff_t>(ow * g.stride_w) + off];
+                    std::fill(d + hi, d + ow_n, T(0));
+                }
+            }
+    }
+}
+
+/// colt[(oh * OW + ow) * ldt + (c * KH + i) * KW + j] = x[c][ih][iw] (0 outside): col
+/// transposed, P x K with rows ldt >= K apart, so that a product over output positions reads
+/// it as a plain row-major operand (the weight gradient dY col^T). Written row by row, each row
+/// the receptive field of one output position, contiguous along the kernel's columns.
+template <class T>
+void im2col_transposed(const conv_geometry& g, const T* x, T* colt, std::size_t ldt) {
+    const std::size_t oh_n = g.out_h(), ow_n = g.out_w();
+    const auto h = static_cast<std::ptrdiff_t>(g.height), w = static_cast<std::ptrdiff_t>(g.width);
+    for (std::size_t oh = 0; oh < oh_n; ++oh)
+        for (std::size_t ow = 0; ow < ow_n; ++ow) {
+            T* d = colt + (oh * ow_n + ow) * ldt;
+            const std::ptrdiff_t ih0 = static_cast<std::ptrdiff_t>(oh * g.stride_h) -
+                                       static_cast<std::ptrdiff_t>(g.pad_h);
+            const std::ptrdiff_t iw0 = static_cast<std::ptrdiff_t>(ow * g.stride_w) -
+                                       static_cast<std::ptrdiff_t>(g.pad_w);
+            const bool inside = ih0 >= 0 && iw0 >= 0 &&
+                                ih0 + static_cast<std::ptrdiff_t>((g.kernel_h - 1) * g.dilation_h) < h &&
+                                iw0 + static_cast<std::ptrdiff_t>((g.kernel_w - 1) * g.dilation_w) < w;
+            for (std::size_t c = 0; c < g.channels; ++c) {
+                const T* plane = x + c * g.height * g.width;
+                for (std::size_t i = 0; i < g.kernel_h; ++i, d += g.kernel_w) {
+                    const std::ptrdiff_t ih = ih0 + static_cast<std::ptrdiff_t>(i * g.dilation_h);
+                    if (inside) {
+                        const T* s = plane + ih * w + iw0;
+                        for (std::size_t j = 0; j < g.kernel_w; ++j)
+                            d[j] = s[j * g.dilation_w];
+                        continue;
+                    }
+                    for (std::size_t j = 0; j < g.kernel_w; ++j) {
+                        const std::ptrdiff_t iw = iw0 + static_cast<std::ptrdiff_t>(j * g.dilation_w);
+                        d[j] = ih >= 0 && ih < h && iw >= 0 && iw < w ? plane[ih * w + iw] : T(0);
+                    }
+                }
+            }
+        }
+}
+
+/// The adjoint of im2col: dx[c][ih][iw] += col[(c * KH + i) * KW + j][oh * OW + ow] over every
+/// (tap, position) reading that pixel; taps in the padding are dropped. Cost: K * P adds.
+template <class T>
+void col2im(const conv_geometry& g, const T* col, T* dx) {
+    const std::size_t oh_n = g.out_h(), ow_n = g.out_w(), p = oh_n * ow_n;
+    for (std::size_t c = 0; c < g.channels; ++c) {
+        T* plane = dx + c * g.height * g.width;
+        for (std::size_t i = 0; i < g.kernel_h; ++i)
+            for (std::size_t j = 0; j < g.kernel_w; ++j) {
+                const T* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * p;
+                const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(j * g.dilation_w) -
+                                           static_cast<std::ptrdiff_t>(g.pad_w);
+                const auto [lo, hi] = detail::valid_columns(off, g.stride_w, g.width, ow_n);
+                for (std::size_t oh = 0; oh < oh_n; ++oh) {
+                    const std::ptrdiff_t ih = static_cast<std::ptrdiff_t>(oh * g.stride_h + i * g.dilation_h) -
+                                              static_cast<std::ptrdiff_t>(g.pad_h);
+                    if (ih < 0 || ih >= static_cast<std::ptrdiff_t>(g.height)) continue;
+                    const T* s = row + oh * ow_n;
+                    T* d = plane + ih * static_cast<std::ptrdiff_t>(g.width);
+                    if (g.stride_w == 1) {
+                        T* dd = d + (static_cast<std::ptrdiff_t>(lo) + off);
+                        for (std::size_t ow = lo; ow < hi; ++ow)
+                            dd[ow - lo] += s[ow];
+                    } else {
+                        for (std::size_t ow = lo; ow < hi; ++ow)
+                            d[static_cast<std::ptrdiff_t>(ow * g.stride_w) + off] += s[ow];
+                    }
+                }
+            }
+    }
+}
+
+}  // namespace dendrite::linalg

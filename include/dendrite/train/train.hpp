@@ -1,0 +1,7 @@
+#pragma once
+// Everything of the training layer.
+
+#include "dendrite/train/checkpoint.hpp"
+#include "dendrite/train/confusion_matrix.hpp"
+#include "dendrite/train/fit.hpp"
+#include "dendrite/train/progress.hpp"
