@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
     std::cout << "\nconfusion matrix (rows: true class)\n" << test.confusion.str(d.class_names);
     io::write_png(std::filesystem::path(out_dir) / "first_layer.png",
                   io::weight_grid(net.parameters()[0].value, 28, 28, {.columns = 32}));
-    std::printf("outputs in %s: checkpoint.safetensors, history.csv, history.svg, first_layer.png\n", out_dir.c_str());
+    io::write_network_dot(std::filesystem::path(out_dir) / "network.dot", net);
+    std::printf("outputs in %s: checkpoint.safetensors, history.csv, history.svg, first_layer.png, network.dot\n",
+                out_dir.c_str());
     std::printf("test loss: %.4f\ntest accuracy: %.4f\n", test.loss, test.accuracy);
     return 0;
 }

@@ -236,6 +236,17 @@ std::string network<T>::summary() {
     return s + std::to_string(n) + " parameters\n";
 }
 
+template <class T>
+std::vector<std::pair<std::string, std::size_t>> network<T>::layer_sizes() {
+    std::vector<std::pair<std::string, std::size_t>> out{{"input", in_}};
+    std::size_t features = in_;
+    for (const auto& m : modules_) {
+        features = m->out_features(features);
+        out.emplace_back(m->describe(), features);
+    }
+    return out;
+}
+
 template class network<float>;
 template class network<double>;
 

@@ -23,8 +23,8 @@ std::vector<conv_case> forward_cases() {
                         for (std::size_t p : {0, 1})
                             for (std::size_t d : {1, 2}) {
                                 if (hw + 2 * p < d * (k - 1) + 1) continue;
-                                cases.push_back({2, c, hw, hw == 5 ? 7 : hw, o, k,
-                                                 {s, s, p, p, d, d, 1}});
+                                cases.push_back(
+                                    {2, c, hw, hw == 5 ? 7 : hw, o, k, {s, s, p, p, d, d, 1}});
                             }
     // Asymmetric strides, padding and dilation.
     cases.push_back({2, 3, 9, 7, 4, 3, {2, 1, 1, 0, 1, 2, 1}});
@@ -58,15 +58,13 @@ TEMPLATE_TEST_CASE("conv2d matches the naive loops", "[conv]", float, double) {
     const double tol = std::is_same_v<T, float> ? 2e-5 : 1e-12;
     for (const conv_case& cs : forward_cases()) {
         const tensor<T> x = uniform<T>(shape{cs.n, cs.c, cs.h, cs.w}, -1, 1, g);
-        const tensor<T> w =
-            uniform<T>(shape{cs.o, cs.c / cs.opt.groups, cs.k, cs.k}, -1, 1, g);
+        const tensor<T> w = uniform<T>(shape{cs.o, cs.c / cs.opt.groups, cs.k, cs.k}, -1, 1, g);
         const tensor<T> b = uniform<T>(shape{cs.o}, -1, 1, g);
         for (bool with_bias : {false, true}) {
             INFO("x " << x.shape().str() << " w " << w.shape().str() << " stride "
-                      << cs.opt.stride_h << "," << cs.opt.stride_w << " pad " << cs.opt.pad_h
-                      << "," << cs.opt.pad_w << " dilation " << cs.opt.dilation_h << ","
-                      << cs.opt.dilation_w << " groups " << cs.opt.groups << " bias "
-                      << with_bias);
+                      << cs.opt.stride_h << "," << cs.opt.stride_w << " pad " << cs.opt.pad_h << ","
+                      << cs.opt.pad_w << " dilation " << cs.opt.dilation_h << ","
+                      << cs.opt.dilation_w << " groups " << cs.opt.groups << " bias " << with_bias);
             const tensor<T>* bp = with_bias ? &b : nullptr;
             const tensor<T> want = reference_conv2d(x, w, bp, cs.opt);
             const tensor<T> got = conv_value(x, w, bp, cs.opt);
@@ -82,7 +80,8 @@ TEST_CASE("conv2d fuses its activation", "[conv]") {
     const tensor<float> b = uniform<float>(shape{4}, -1, 1, g);
     const conv2d_options o{1, 1, 1, 1, 1, 1, 1};
     tensor<float> want = reference_conv2d(x, w, &b, o);
-    for (float& v : want.span()) v = std::max(v, 0.0f);
+    for (float& v : want.span())
+        v = std::max(v, 0.0f);
     tape t;
     const auto y = conv2d(variable(t, x), variable(t, w), variable(t, b), o, nn::fn::relu);
     CHECK(max_abs_diff(y.value(), want) <= 1e-5);
@@ -93,12 +92,15 @@ TEST_CASE("conv2d names both shapes when they do not fit", "[conv]") {
     const auto x = variable(t, tensor<float>(shape{2, 3, 5, 5}));
     const auto w = variable(t, tensor<float>(shape{4, 2, 3, 3}));
     const auto b = variable(t, tensor<float>(shape{4}));
-    CHECK_THROWS_WITH(conv2d(x, w, b), Catch::Contains("[2, 3, 5, 5]") && Catch::Contains("[4, 2, 3, 3]"));
+    CHECK_THROWS_WITH(conv2d(x, w, b),
+                      Catch::Contains("[2, 3, 5, 5]") && Catch::Contains("[4, 2, 3, 3]"));
     const auto big = variable(t, tensor<float>(shape{4, 3, 7, 7}));
     CHECK_THROWS_AS(conv2d(x, big), shape_error);
-    CHECK_THROWS_AS(conv2d(x, variable(t, tensor<float>(shape{4, 1, 3, 3})), conv2d_options{1, 1, 0, 0, 1, 1, 2}),
+    CHECK_THROWS_AS(conv2d(x, variable(t, tensor<float>(shape{4, 1, 3, 3})),
+                           conv2d_options{1, 1, 0, 0, 1, 1, 2}),
                     shape_error);
-    CHECK_THROWS_AS(conv2d(x, variable(t, tensor<float>(shape{4, 3, 3, 3})), variable(t, tensor<float>(shape{3}))),
+    CHECK_THROWS_AS(conv2d(x, variable(t, tensor<float>(shape{4, 3, 3, 3})),
+                           variable(t, tensor<float>(shape{3}))),
                     shape_error);
 }
 
@@ -128,16 +130,18 @@ TEST_CASE("conv2d gradients match finite differences", "[conv][gradcheck]") {
         const tensor<double> b = uniform<double>(shape{cs.o}, -1, 1, g);
         const conv2d_options o = cs.opt;
         DENDRITE_CONV_REQUIRE_GRADCHECK(
-            gradcheck([o](const auto& xv, const auto& wv, const auto& bv) { return conv2d(xv, wv, bv, o); },
+            gradcheck([o](const auto& xv, const auto& wv,
+                          const auto& bv) { return conv2d(xv, wv, bv, o); },
                       x, w, b),
             1e-6);
         DENDRITE_CONV_REQUIRE_GRADCHECK(
-            gradcheck([o](const auto& xv, const auto& wv) { return conv2d(xv, wv, o); }, x, w), 1e-6);
+            gradcheck([o](const auto& xv, const auto& wv) { return conv2d(xv, wv, o); }, x, w),
+            1e-6);
         // The activation's derivative is fused into backward (tanh: smooth everywhere).
         DENDRITE_CONV_REQUIRE_GRADCHECK(
-            gradcheck([o](const auto& xv, const auto& wv, const auto& bv) {
-                return conv2d(xv, wv, bv, o, nn::fn::tanh);
-            }, x, w, b),
+            gradcheck([o](const auto& xv, const auto& wv,
+                          const auto& bv) { return conv2d(xv, wv, bv, o, nn::fn::tanh); },
+                      x, w, b),
             1e-6);
     }
 }

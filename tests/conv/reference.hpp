@@ -31,10 +31,12 @@ tensor<T> reference_conv2d(const tensor<T>& x, const tensor<T>& w, const tensor<
                     for (std::size_t cc = 0; cc < cg; ++cc)
                         for (std::size_t i = 0; i < kh; ++i)
                             for (std::size_t j = 0; j < kw; ++j) {
-                                const long ih = static_cast<long>(r * o.stride_h + i * o.dilation_h) -
-                                                static_cast<long>(o.pad_h);
-                                const long iw = static_cast<long>(s * o.stride_w + j * o.dilation_w) -
-                                                static_cast<long>(o.pad_w);
+                                const long ih =
+                                    static_cast<long>(r * o.stride_h + i * o.dilation_h) -
+                                    static_cast<long>(o.pad_h);
+                                const long iw =
+                                    static_cast<long>(s * o.stride_w + j * o.dilation_w) -
+                                    static_cast<long>(o.pad_w);
                                 if (ih < 0 || iw < 0 || ih >= static_cast<long>(h) ||
                                     iw >= static_cast<long>(wd))
                                     continue;

@@ -61,7 +61,7 @@ auto make_mixed_model() {
 
 /// Trains `net` for `steps` full-batch SGD steps on a fixed problem; returns the losses.
 template <class Model>
-std::vector<double> train(Model& net, int steps, double lr) {
+std::vector<double> train_steps(Model& net, int steps, double lr) {
     rng g(77);
     const tensor<double> x = uniform<double>(shape{16, 5}, -1, 1, g);
     std::vector<int> labels(16);
@@ -98,7 +98,7 @@ TEST_CASE("parameter names follow the layer positions, are unique and stable", "
     auto other = make_mixed_model();
     CHECK(parameter_names(other) == expected);
     net.init(3);
-    train(net, 2, 0.1);
+    train_steps(net, 2, 0.1);
     CHECK(parameter_names(net) == expected);
 }
 
@@ -140,7 +140,7 @@ TEST_CASE("parameters() shares storage with the layers; zero_grad clears every g
     CHECK(params[0].value.shares_storage_with(first.value));
     CHECK(params[0].grad.shares_storage_with(first.grad));
 
-    train(net, 1, 0.0);  // one backward, no update
+    train_steps(net, 1, 0.0);  // one backward, no update
     for (const auto& p : params) {
         INFO(p.name);
         CHECK(max_abs(p.grad) > 0);
@@ -179,7 +179,7 @@ TEST_CASE("init(seed) is reproducible bit for bit, and different seeds differ",
     CHECK_FALSE(bit_identical(snapshot(a)[0], snapshot(b)[0]));
 
     // After training changed the parameters and the running statistics, init(42) restores them.
-    train(a, 3, 0.1);
+    train_steps(a, 3, 0.1);
     CHECK_FALSE(all_bit_identical(snapshot(a), at_42));
     a.init(42);
     CHECK(all_bit_identical(snapshot(a), at_42));
@@ -191,8 +191,8 @@ TEST_CASE("two copies trained from the same seed stay bit-identical for 20 SGD s
     auto b = make_mixed_model();
     a.init(7);
     b.init(7);
-    const auto losses_a = train(a, 20, 0.05);
-    const auto losses_b = train(b, 20, 0.05);
+    const auto losses_a = train_steps(a, 20, 0.05);
+    const auto losses_b = train_steps(b, 20, 0.05);
     CHECK(losses_a == losses_b);
     CHECK(all_bit_identical(snapshot(a), snapshot(b)));
     // The run did move: the loss fell and the parameters left their initial values.

@@ -1,6 +1,7 @@
 #pragma once
 // Everything of the autodiff layer.
 
+#include "dendrite/autodiff/conv.hpp"
 #include "dendrite/autodiff/cross_entropy.hpp"
 #include "dendrite/autodiff/dense.hpp"
 #include "dendrite/autodiff/extrema.hpp"
@@ -10,6 +11,7 @@
 #include "dendrite/autodiff/losses.hpp"
 #include "dendrite/autodiff/matmul.hpp"
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/autodiff/pooling.hpp"
 #include "dendrite/autodiff/reductions.hpp"
 #include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/autodiff/softmax.hpp"

@@ -71,8 +71,7 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
     if (xs.rank() != 4 || ws.rank() != 4)
         fail("expected input [N, C, H, W] and weights [O, C/groups, KH, KW]");
     const std::size_t groups = o.groups;
-    if (groups == 0 || o.stride_h == 0 || o.stride_w == 0 || o.dilation_h == 0 ||
-        o.dilation_w == 0)
+    if (groups == 0 || o.stride_h == 0 || o.stride_w == 0 || o.dilation_h == 0 || o.dilation_w == 0)
         fail("stride, dilation and groups must be >= 1");
     const std::size_t n = xs[0], c = xs[1], o_ch = ws[0];
     if (c % groups != 0 || o_ch % groups != 0)
@@ -81,9 +80,9 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
         fail("weights expect " + std::to_string(ws[1] * groups) + " input channels");
     if (b && (b->shape().rank() != 1 || b->shape()[0] != o_ch))
         fail("bias must be [" + std::to_string(o_ch) + "]");
-    const linalg::conv_geometry g{c / groups, xs[2],    xs[3],      ws[2],        ws[3],
-                                  o.stride_h, o.stride_w, o.pad_h, o.pad_w, o.dilation_h,
-                                  o.dilation_w};
+    const linalg::conv_geometry g{c / groups, xs[2],        xs[3],       ws[2],
+                                  ws[3],      o.stride_h,   o.stride_w,  o.pad_h,
+                                  o.pad_w,    o.dilation_h, o.dilation_w};
     const std::size_t oh = g.out_h(), ow = g.out_w();
     if (oh == 0 || ow == 0 || ws[2] == 0 || ws[3] == 0)
         fail("the kernel does not fit in the padded input");
@@ -141,13 +140,19 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
         T* db = has_b && bv.requires_grad() ? bv.node().grad_accumulator(tp).data() : nullptr;
         const std::size_t madds = n * o_ch * k * p * ((dx ? 1 : 0) + (dw ? 1 : 0));
         const std::size_t nslots = conv_slots(n, madds);
-        // Per thread: dZ of one image (when act is not the identity), col^T, dcol, and partial
-        // dW and db for threads other than the first (which accumulates in place).
+        // dW = dZ col^T reads col transposed; its K rows are padded with zeros to whole register
+        // slivers so that packing transposes them in registers (a ragged edge would go element
+        // by element). The padded product lands in per-thread scratch, summed at the end.
+        constexpr std::size_t sliver = 2 * simd::width<T>;
+        const std::size_t kpad = (k + sliver - 1) / sliver * sliver;
+        // Per thread: dZ of one image (when act is not the identity), col, dcol, padded dW and
+        // (threads other than the first) db.
         const std::size_t dz_size = linear ? 0 : o_ch * p;
-        const std::size_t colt_size = dw ? p * k : 0;
+        const std::size_t col_size = dw ? kpad * p : 0;
         const std::size_t dcol_size = dx && !pointwise ? k * p : 0;
-        const std::size_t part_size = (dw ? o_ch * k : 0) + (db ? o_ch : 0);
-        const std::size_t per_slot = dz_size + colt_size + dcol_size + part_size;
+        const std::size_t dw_size = dw ? o_ch * kpad : 0;
+        const std::size_t db_size = db ? o_ch : 0;
+        const std::size_t per_slot = dz_size + col_size + dcol_size + dw_size + db_size;
         tensor<T> scratch = tp.acquire_value<T>(shape{nslots, std::max<std::size_t>(per_slot, 1)});
         T* sp = scratch.data();
         const T* gyp = gy.data();
@@ -155,13 +160,13 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
         const T* wv = w.value().data();
         const T* zv = linear ? nullptr : z.data();
         for_image_slots(n, nslots, [&](std::size_t s, std::size_t i0, std::size_t i1) {
-            T* base = sp + s * per_slot;
-            T* dzb = base;
-            T* colt = dzb + dz_size;
-            T* dcol = colt + colt_size;
-            T* dws = dw ? (s == 0 ? dw : dcol + dcol_size) : nullptr;
-            T* dbs = db ? (s == 0 ? db : dcol + dcol_size + (dw ? o_ch * k : 0)) : nullptr;
-            if (s != 0) std::fill(dcol + dcol_size, dcol + dcol_size + part_size, T(0));
+            T* dzb = sp + s * per_slot;
+            T* col = dzb + dz_size;
+            T* dcol = col + col_size;
+            T* dwp = dcol + dcol_size;
+            T* dbs = db ? (s == 0 ? db : dwp + dw_size) : nullptr;
+            if (dw) std::fill(col + k * p, col + col_size, T(0));
+            std::fill(dwp, dwp + dw_size + (s == 0 ? 0 : db_size), T(0));
             for (std::size_t i = i0; i < i1; ++i) {
                 const T* gi = gyp + i * o_ch * p;
                 const T* dz = gi;
@@ -177,8 +182,8 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
                         B acc(T(0));
                         std::size_t j = 0;
                         for (; j + wd <= p; j += wd) {
-                            const B v =
-                                simd::load(gr + j) * value_and_derivative(act, simd::load(zr + j)).second;
+                            const B v = simd::load(gr + j) *
+                                        value_and_derivative(act, simd::load(zr + j)).second;
                             simd::store(d + j, v);
                             acc += v;
                         }
@@ -201,11 +206,11 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
                 for (std::size_t gr = 0; gr < groups; ++gr) {
                     const T* xg = xv + (i * c + gr * cg) * plane;
                     const T* dzg = dz + gr * og * p;
-                    if (dws) {
-                        // dW_g += dZ_g [og x p] col^T [p x k]: the big dimension p is the depth.
-                        linalg::im2col_transposed(g, xg, colt, k);
-                        linalg::gemm<T>(linalg::trans::no, linalg::trans::no, og, k, p, T(1), dzg,
-                                        p, colt, k, T(1), dws + gr * og * k, k);
+                    if (dw) {
+                        // dW_g += dZ_g [og x p] col^T [p x kpad]: the big dimension p is the depth.
+                        linalg::im2col(g, xg, col);
+                        linalg::gemm<T>(linalg::trans::no, linalg::trans::yes, og, kpad, p, T(1),
+                                        dzg, p, col, p, T(1), dwp + gr * og * kpad, kpad);
                     }
                     if (dx) {
                         // dcol = W_g^T dZ_g [k x p], folded back onto the image.
@@ -222,10 +227,12 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
                 }
             }
         });
-        for (std::size_t s = 1; s < nslots; ++s) {
-            const T* part = sp + s * per_slot + dz_size + colt_size + dcol_size;
-            if (dw) add_into(dw, part, o_ch * k);
-            if (db) add_into(db, part + (dw ? o_ch * k : 0), o_ch);
+        for (std::size_t s = 0; s < nslots; ++s) {
+            const T* part = sp + s * per_slot + dz_size + col_size + dcol_size;
+            if (dw)
+                for (std::size_t r = 0; r < o_ch; ++r)
+                    add_into(dw + r * k, part + r * kpad, k);
+            if (db && s != 0) add_into(db, part + dw_size, o_ch);
         }
     });
 }
@@ -241,21 +248,21 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
 /// the bias and applies act (keeping Z = conv + b when act is not the identity). The wide
 /// dimension P is the GEMM's vectorised one. Images are spread over threads.
 /// Backward, per image: dZ = dY act'(Z) (act' derived from act at compile time) formed in one
-/// pass that also sums db; dW += dZ col^T with col^T unfolded directly in that layout; dX =
+/// pass that also sums db; dW += dZ col^T (col re-unfolded, its rows padded to whole register
+/// slivers so that packing transposes it in registers); dX =
 /// col2im(W^T dZ). Per-thread partial dW and db are added at the end.
 /// Cost: 2 N O K P flops forward, twice that backward (once without dX); K P copies per image
 /// for each unfold. Scratch comes from the tape's pooled buffers (no steady-state allocation).
 template <class EX, class T, class Act = identity_activation>
-    requires(differentiable<EX>)
-var<T> conv2d(const EX& x, const var<T>& w, const var<T>& b, conv2d_options o = {},
-              Act act = {}) {
+requires(differentiable<EX>) var<T> conv2d(const EX& x, const var<T>& w, const var<T>& b,
+                                           conv2d_options o = {}, Act act = {}) {
     return detail::conv2d_impl(x, w, &b, o, act);
 }
 
 /// conv2d without a bias: Y = act(conv(X, W)).
 template <class EX, class T, class Act = identity_activation>
-    requires(differentiable<EX>)
-var<T> conv2d(const EX& x, const var<T>& w, conv2d_options o = {}, Act act = {}) {
+requires(differentiable<EX>) var<T> conv2d(const EX& x, const var<T>& w, conv2d_options o = {},
+                                           Act act = {}) {
     return detail::conv2d_impl(x, w, static_cast<const var<T>*>(nullptr), o, act);
 }
 

@@ -30,14 +30,23 @@ namespace detail {
 inline linalg::conv_geometry pool_geometry(const char* op, const shape& xs,
                                            const pool2d_options& o) {
     const std::size_t s = o.stride ? o.stride : o.kernel;
-    const linalg::conv_geometry g{1, xs.rank() == 4 ? xs[2] : 0, xs.rank() == 4 ? xs[3] : 0,
-                                  o.kernel, o.kernel, s, s, o.padding, o.padding, 1, 1};
+    const linalg::conv_geometry g{1,
+                                  xs.rank() == 4 ? xs[2] : 0,
+                                  xs.rank() == 4 ? xs[3] : 0,
+                                  o.kernel,
+                                  o.kernel,
+                                  s,
+                                  s,
+                                  o.padding,
+                                  o.padding,
+                                  1,
+                                  1};
     if (xs.rank() != 4 || o.kernel == 0 || 2 * o.padding > o.kernel || g.out_h() == 0 ||
         g.out_w() == 0)
         throw shape_error(std::string(op) + ": input " + xs.str() + " does not fit a window " +
-                          std::to_string(o.kernel) + "x" + std::to_string(o.kernel) +
-                          ", stride " + std::to_string(s) + ", padding " +
-                          std::to_string(o.padding) + " (expected [N, C, H, W], padding <= kernel/2)");
+                          std::to_string(o.kernel) + "x" + std::to_string(o.kernel) + ", stride " +
+                          std::to_string(s) + ", padding " + std::to_string(o.padding) +
+                          " (expected [N, C, H, W], padding <= kernel/2)");
     return g;
 }
 
@@ -78,32 +87,35 @@ auto max_pool2d(const EX& ex, pool2d_options o = {}) {
     const bool pair = g.kernel_h == 2 && g.stride_h == 2 && g.pad_h == 0;
     simd::parallel_for(planes, 1, simd::parallel_threshold / std::max<std::size_t>(hw, 1),
                        [&](std::size_t p0, std::size_t p1) {
-        for (std::size_t q = p0; q < p1; ++q) {
-            const T* src = xp + q * hw;
-            T* dst = yp + q * p;
-            std::int32_t* am = ap + q * p;
-            for (std::size_t r = 0; r < oh; ++r)
-                for (std::size_t col = 0; col < ow; ++col) {
-                    std::size_t best;
-                    if (pair) {
-                        // The common 2x2 stride-2 window, branch-light and always inside.
-                        const std::size_t a = 2 * r * g.width + 2 * col;
-                        best = a;
-                        if (src[a + 1] > src[best]) best = a + 1;
-                        if (src[a + g.width] > src[best]) best = a + g.width;
-                        if (src[a + g.width + 1] > src[best]) best = a + g.width + 1;
-                    } else {
-                        const detail::window wn = detail::clip(g, r, col);
-                        best = wn.h0 * g.width + wn.w0;
-                        for (std::size_t i = wn.h0; i < wn.h1; ++i)
-                            for (std::size_t j = wn.w0; j < wn.w1; ++j)
-                                if (src[i * g.width + j] > src[best]) best = i * g.width + j;
-                    }
-                    dst[r * ow + col] = src[best];
-                    am[r * ow + col] = static_cast<std::int32_t>(best);
-                }
-        }
-    });
+                           for (std::size_t q = p0; q < p1; ++q) {
+                               const T* src = xp + q * hw;
+                               T* dst = yp + q * p;
+                               std::int32_t* am = ap + q * p;
+                               for (std::size_t r = 0; r < oh; ++r)
+                                   for (std::size_t col = 0; col < ow; ++col) {
+                                       std::size_t best;
+                                       if (pair) {
+                                           // The common 2x2 stride-2 window, branch-light and
+                                           // always inside.
+                                           const std::size_t a = 2 * r * g.width + 2 * col;
+                                           best = a;
+                                           if (src[a + 1] > src[best]) best = a + 1;
+                                           if (src[a + g.width] > src[best]) best = a + g.width;
+                                           if (src[a + g.width + 1] > src[best])
+                                               best = a + g.width + 1;
+                                       } else {
+                                           const detail::window wn = detail::clip(g, r, col);
+                                           best = wn.h0 * g.width + wn.w0;
+                                           for (std::size_t i = wn.h0; i < wn.h1; ++i)
+                                               for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                                                   if (src[i * g.width + j] > src[best])
+                                                       best = i * g.width + j;
+                                       }
+                                       dst[r * ow + col] = src[best];
+                                       am[r * ow + col] = static_cast<std::int32_t>(best);
+                                   }
+                           }
+                       });
     return record_op(t, "max_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
         T* dx = x.node().grad_accumulator(tp).data();
         const T* gp = gy.data();
@@ -136,17 +148,17 @@ auto avg_pool2d(const EX& ex, pool2d_options o = {}, bool count_include_pad = tr
     };
     simd::parallel_for(planes, 1, simd::parallel_threshold / std::max<std::size_t>(hw, 1),
                        [&](std::size_t p0, std::size_t p1) {
-        for (std::size_t q = p0; q < p1; ++q)
-            for (std::size_t r = 0; r < oh; ++r)
-                for (std::size_t col = 0; col < ow; ++col) {
-                    const detail::window wn = detail::clip(g, r, col);
-                    T acc = 0;
-                    for (std::size_t i = wn.h0; i < wn.h1; ++i)
-                        for (std::size_t j = wn.w0; j < wn.w1; ++j)
-                            acc += xp[q * hw + i * g.width + j];
-                    yp[q * p + r * ow + col] = acc / divisor(wn);
-                }
-    });
+                           for (std::size_t q = p0; q < p1; ++q)
+                               for (std::size_t r = 0; r < oh; ++r)
+                                   for (std::size_t col = 0; col < ow; ++col) {
+                                       const detail::window wn = detail::clip(g, r, col);
+                                       T acc = 0;
+                                       for (std::size_t i = wn.h0; i < wn.h1; ++i)
+                                           for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                                               acc += xp[q * hw + i * g.width + j];
+                                       yp[q * p + r * ow + col] = acc / divisor(wn);
+                                   }
+                       });
     return record_op(t, "avg_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
         T* dx = x.node().grad_accumulator(tp).data();
         const T* gp = gy.data();

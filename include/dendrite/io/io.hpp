@@ -6,5 +6,6 @@
 #include "dendrite/io/csv_history.hpp"
 #include "dendrite/io/error.hpp"
 #include "dendrite/io/image_grid.hpp"
+#include "dendrite/io/network_dot.hpp"
 #include "dendrite/io/safetensors.hpp"
 #include "dendrite/io/svg_chart.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // The data movement that turns a 2-d convolution into matrix products: unfolding an image's
-// receptive fields into the columns of a matrix (im2col), the same matrix transposed (for the
-// weight gradient), and folding such a matrix back onto an image with accumulation (col2im).
+// receptive fields into the columns of a matrix (im2col), and folding such a matrix back onto an
+// image with accumulation (col2im).
 //
 // With P = OH * OW output positions and K = C * KH * KW taps per output, a convolution of one
 // image is the product W [O x K] times col [K x P]; its weight gradient dY [O x P] times
@@ -83,8 +83,9 @@ void im2col(const conv_geometry& g, const T* x, T* col) {
                 const auto [lo, hi] = detail::valid_columns(off, g.stride_w, g.width, ow_n);
                 for (std::size_t oh = 0; oh < oh_n; ++oh) {
                     T* d = row + oh * ow_n;
-                    const std::ptrdiff_t ih = static_cast<std::ptrdiff_t>(oh * g.stride_h + i * g.dilation_h) -
-                                              static_cast<std::ptrdiff_t>(g.pad_h);
+                    const std::ptrdiff_t ih =
+                        static_cast<std::ptrdiff_t>(oh * g.stride_h + i * g.dilation_h) -
+                        static_cast<std::ptrdiff_t>(g.pad_h);
                     if (ih < 0 || ih >= static_cast<std::ptrdiff_t>(g.height)) {
                         std::fill(d, d + ow_n, T(0));
                         continue;
@@ -94,7 +95,8 @@ void im2col(const conv_geometry& g, const T* x, T* col) {
                     const T* s = plane + ih * static_cast<std::ptrdiff_t>(g.width);
                     std::fill(d, d + lo, T(0));
                     if (g.stride_w == 1 && hi > lo)
-                        std::memcpy(d + lo, s + (static_cast<std::ptrdiff_t>(lo) + off), (hi - lo) * sizeof(T));
+                        std::memcpy(d + lo, s + (static_cast<std::ptrdiff_t>(lo) + off),
+                                    (hi - lo) * sizeof(T));
                     else
                         for (std::size_t ow = lo; ow < hi; ++ow)
                             d[ow] = s[static_cast<std::ptrdiff_t>(ow * g.stride_w) + off];
@@ -102,43 +104,6 @@ void im2col(const conv_geometry& g, const T* x, T* col) {
                 }
             }
     }
-}
-
-/// colt[(oh * OW + ow) * ldt + (c * KH + i) * KW + j] = x[c][ih][iw] (0 outside): col
-/// transposed, P x K with rows ldt >= K apart, so that a product over output positions reads
-/// it as a plain row-major operand (the weight gradient dY col^T). Written row by row, each row
-/// the receptive field of one output position, contiguous along the kernel's columns.
-template <class T>
-void im2col_transposed(const conv_geometry& g, const T* x, T* colt, std::size_t ldt) {
-    const std::size_t oh_n = g.out_h(), ow_n = g.out_w();
-    const auto h = static_cast<std::ptrdiff_t>(g.height), w = static_cast<std::ptrdiff_t>(g.width);
-    for (std::size_t oh = 0; oh < oh_n; ++oh)
-        for (std::size_t ow = 0; ow < ow_n; ++ow) {
-            T* d = colt + (oh * ow_n + ow) * ldt;
-            const std::ptrdiff_t ih0 = static_cast<std::ptrdiff_t>(oh * g.stride_h) -
-                                       static_cast<std::ptrdiff_t>(g.pad_h);
-            const std::ptrdiff_t iw0 = static_cast<std::ptrdiff_t>(ow * g.stride_w) -
-                                       static_cast<std::ptrdiff_t>(g.pad_w);
-            const bool inside = ih0 >= 0 && iw0 >= 0 &&
-                                ih0 + static_cast<std::ptrdiff_t>((g.kernel_h - 1) * g.dilation_h) < h &&
-                                iw0 + static_cast<std::ptrdiff_t>((g.kernel_w - 1) * g.dilation_w) < w;
-            for (std::size_t c = 0; c < g.channels; ++c) {
-                const T* plane = x + c * g.height * g.width;
-                for (std::size_t i = 0; i < g.kernel_h; ++i, d += g.kernel_w) {
-                    const std::ptrdiff_t ih = ih0 + static_cast<std::ptrdiff_t>(i * g.dilation_h);
-                    if (inside) {
-                        const T* s = plane + ih * w + iw0;
-                        for (std::size_t j = 0; j < g.kernel_w; ++j)
-                            d[j] = s[j * g.dilation_w];
-                        continue;
-                    }
-                    for (std::size_t j = 0; j < g.kernel_w; ++j) {
-                        const std::ptrdiff_t iw = iw0 + static_cast<std::ptrdiff_t>(j * g.dilation_w);
-                        d[j] = ih >= 0 && ih < h && iw >= 0 && iw < w ? plane[ih * w + iw] : T(0);
-                    }
-                }
-            }
-        }
 }
 
 /// The adjoint of im2col: dx[c][ih][iw] += col[(c * KH + i) * KW + j][oh * OW + ow] over every
@@ -155,8 +120,9 @@ void col2im(const conv_geometry& g, const T* col, T* dx) {
                                            static_cast<std::ptrdiff_t>(g.pad_w);
                 const auto [lo, hi] = detail::valid_columns(off, g.stride_w, g.width, ow_n);
                 for (std::size_t oh = 0; oh < oh_n; ++oh) {
-                    const std::ptrdiff_t ih = static_cast<std::ptrdiff_t>(oh * g.stride_h + i * g.dilation_h) -
-                                              static_cast<std::ptrdiff_t>(g.pad_h);
+                    const std::ptrdiff_t ih =
+                        static_cast<std::ptrdiff_t>(oh * g.stride_h + i * g.dilation_h) -
+                        static_cast<std::ptrdiff_t>(g.pad_h);
                     if (ih < 0 || ih >= static_cast<std::ptrdiff_t>(g.height)) continue;
                     const T* s = row + oh * ow_n;
                     T* d = plane + ih * static_cast<std::ptrdiff_t>(g.width);

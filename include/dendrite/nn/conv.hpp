@@ -46,16 +46,13 @@ auto conv_activation(const A& a) {
 /// (in / groups k^2, out k^2); biases at 0.
 template <class T, class Act = identity_activation>
 class conv2d_layer {
-public:
+  public:
     using value_type = T;
 
     /// [out, OH, OW] from [in, H, W]; OH = (H + 2 padding - dilation (k - 1) - 1) / stride + 1.
-    static constexpr std::array<std::size_t, 3> output_dims(std::array<std::size_t, 3> chw,
-                                                            std::size_t out_channels,
-                                                            std::size_t kernel,
-                                                            std::size_t stride = 1,
-                                                            std::size_t padding = 0,
-                                                            std::size_t dilation = 1) noexcept {
+    static constexpr std::array<std::size_t, 3> output_dims(
+        std::array<std::size_t, 3> chw, std::size_t out_channels, std::size_t kernel,
+        std::size_t stride = 1, std::size_t padding = 0, std::size_t dilation = 1) noexcept {
         return {out_channels,
                 linalg::conv_geometry::out_extent(chw[1], kernel, stride, padding, dilation),
                 linalg::conv_geometry::out_extent(chw[2], kernel, stride, padding, dilation)};
@@ -117,7 +114,7 @@ public:
 
     nn::parameter<T> weight;
 
-private:
+  private:
     nn::parameter<T> bias_;
     conv2d_options options_;
     [[no_unique_address]] Act act_;
@@ -129,7 +126,7 @@ private:
 /// [N, C, OH, OW].
 template <class T>
 class max_pool2d_layer {
-public:
+  public:
     using value_type = T;
     static constexpr std::array<std::size_t, 3> output_dims(std::array<std::size_t, 3> chw,
                                                             std::size_t kernel,
@@ -151,14 +148,14 @@ public:
                std::to_string(options_.kernel) + ")";
     }
 
-private:
+  private:
     pool2d_options options_;
 };
 
 /// Average pooling with a square window; `count_include_pad` as in dendrite::avg_pool2d.
 template <class T>
 class avg_pool2d_layer {
-public:
+  public:
     using value_type = T;
     static constexpr std::array<std::size_t, 3> output_dims(std::array<std::size_t, 3> chw,
                                                             std::size_t kernel,
@@ -181,7 +178,7 @@ public:
                std::to_string(options_.kernel) + ")";
     }
 
-private:
+  private:
     pool2d_options options_;
     bool count_include_pad_;
 };
@@ -189,7 +186,7 @@ private:
 /// Global average pooling: [N, C, H, W] -> [N, C].
 template <class T>
 class global_avg_pool2d_layer {
-public:
+  public:
     using value_type = T;
     static constexpr std::array<std::size_t, 1> output_dims(
         std::array<std::size_t, 3> chw) noexcept {
@@ -210,7 +207,7 @@ public:
 /// Cost: about 8 passes over x forward and backward.
 template <class T>
 class batch_norm2d_layer {
-public:
+  public:
     using value_type = T;
     static constexpr std::array<std::size_t, 3> output_dims(
         std::array<std::size_t, 3> chw) noexcept {
@@ -286,7 +283,7 @@ public:
     tensor<T> running_mean, running_var;
     static constexpr const char* kind = "batch_norm2d";
 
-private:
+  private:
     T momentum_, eps_;
     std::string name_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // Dropout: zeroes each input with probability p while training, scaling the rest by 1 / (1 - p).
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -33,7 +34,11 @@ public:
     void init(rng&) {}
     template <class F>
     void for_each_parameter(F&&) {}
-    std::string describe() const { return "dropout(" + std::to_string(p_) + ")"; }
+    std::string describe() const {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "dropout(%g)", p_);
+        return buf;
+    }
     double probability() const noexcept { return p_; }
 
 private:

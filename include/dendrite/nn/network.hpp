@@ -74,6 +74,8 @@ public:
         for (auto& m : modules_) m->for_each_buffer(f);
     }
     std::string summary();
+    /// (what, output size) for the input and every layer: what network pictures draw.
+    std::vector<std::pair<std::string, std::size_t>> layer_sizes();
     rng& random() noexcept { return random_; }
 
 private:

@@ -3,6 +3,7 @@
 
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/context.hpp"
+#include "dendrite/nn/conv.hpp"
 #include "dendrite/nn/dense.hpp"
 #include "dendrite/nn/dropout.hpp"
 #include "dendrite/nn/embedding.hpp"

@@ -20,6 +20,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/shape_ops.hpp"
@@ -446,6 +447,16 @@ public:
             s += describe_layer(l.layer) + " -> " + std::to_string(L::out_features) + "\n";
         });
         return s + std::to_string(parameter_count()) + " parameters\n";
+    }
+
+    /// (what, output size) for the input and every layer: what network pictures draw.
+    std::vector<std::pair<std::string, std::size_t>> layer_sizes() {
+        std::vector<std::pair<std::string, std::size_t>> out{{"input", In}};
+        boost::hana::for_each(layers_, [&](auto& l) {
+            using L = std::remove_cvref_t<decltype(l)>;
+            out.emplace_back(describe_layer(l.layer), L::out_features);
+        });
+        return out;
     }
 
     Layers& layers() noexcept { return layers_; }
