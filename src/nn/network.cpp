@@ -10,6 +10,7 @@
 #include "dendrite/nn/dense.hpp"
 #include "dendrite/nn/dropout.hpp"
 #include "dendrite/nn/normalization.hpp"
+#include "dendrite/nn/softmax_layer.hpp"
 
 namespace dendrite::nn {
 
@@ -130,7 +131,7 @@ std::vector<layer_description> parse_network_json(std::string_view json_text) {
 std::string network_layer_kinds() {
     return "dense:N, dense_no_bias:N, dropout:P, batch_norm[:MOMENTUM[:EPS]], layer_norm[:EPS], relu, "
            "leaky_relu[:SLOPE], elu, selu, gelu, gelu_tanh, sigmoid, tanh, softplus, softsign, silu, swish, mish, "
-           "hard_sigmoid, hard_swish, identity";
+           "hard_sigmoid, hard_swish, identity, softmax, log_softmax";
 }
 
 template <class T>
@@ -174,6 +175,10 @@ network<T>::network(std::size_t in_features, const std::vector<layer_description
             const double eps = d.args.empty() ? 1e-5 : d.args[0];
             modules_.push_back(std::make_unique<module_of<T, layer_norm_layer<T>>>(
                 layer_norm_layer<T>(features, eps, prefix + "layer_norm"), keep));
+        } else if (d.kind == "softmax") {
+            modules_.push_back(std::make_unique<module_of<T, softmax_layer<T, false>>>(softmax_layer<T, false>{}, keep));
+        } else if (d.kind == "log_softmax") {
+            modules_.push_back(std::make_unique<module_of<T, softmax_layer<T, true>>>(softmax_layer<T, true>{}, keep));
         } else if (!with_activation(d, [&](auto act) {
                        using F = decltype(act);
                        modules_.push_back(std::make_unique<module_of<T, activation_layer<T, F>>>(

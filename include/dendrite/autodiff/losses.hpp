@@ -46,6 +46,23 @@ auto mse_loss(const E& pred, const Y& target) {
     return mean(square(pred - target));
 }
 
+/// mean(|pred - target|) over all elements; the derived subgradient is 0 where they are equal.
+template <differentiable E, class Y>
+requires expression<Y>
+auto l1_loss(const E& pred, const Y& target) {
+    return mean(abs(pred - target));
+}
+
+/// Huber's loss, mean over all elements of 0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta),
+/// d = pred - target: quadratic near 0, linear (robust to outliers) beyond delta. Derived
+/// gradient d / n inside, delta sign(d) / n outside, continuous at |d| = delta.
+template <differentiable E, class Y>
+requires expression<Y>
+auto huber_loss(const E& pred, const Y& target, double delta = 1.0) {
+    const auto d = pred - target;
+    return mean(where(abs(d) <= delta, 0.5 * square(d), delta * (abs(d) - 0.5 * delta)));
+}
+
 /// -mean_i log_probs[i, labels[i]]: the negative log-likelihood of log-probabilities
 /// [batch, classes] (log_softmax's output). Backward: d log_probs[i, labels[i]] -= g / batch.
 /// The labels are copied into a tape buffer.

@@ -14,4 +14,5 @@
 #include "dendrite/nn/normalization.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/nn/sequential.hpp"
+#include "dendrite/nn/softmax_layer.hpp"
 #include "dendrite/nn/specs.hpp"

@@ -30,6 +30,7 @@
 #include "dendrite/nn/embedding.hpp"
 #include "dendrite/nn/layer.hpp"
 #include "dendrite/nn/normalization.hpp"
+#include "dendrite/nn/softmax_layer.hpp"
 #include "dendrite/nn/specs.hpp"
 
 namespace dendrite::nn {
@@ -260,6 +261,10 @@ auto build_layer(const Spec& spec) {
         return sized_layer<batch_norm_layer<T>, In, In>{batch_norm_layer<T>(In, spec.momentum, spec.eps, "batch_norm")};
     } else if constexpr (std::is_same_v<Spec, layer_norm_spec>) {
         return sized_layer<layer_norm_layer<T>, In, In>{layer_norm_layer<T>(In, spec.eps, "layer_norm")};
+    } else if constexpr (std::is_same_v<Spec, softmax_spec>) {
+        return sized_layer<softmax_layer<T, false>, In, In>{};
+    } else if constexpr (std::is_same_v<Spec, log_softmax_spec>) {
+        return sized_layer<softmax_layer<T, true>, In, In>{};
     } else if constexpr (std::is_same_v<Spec, flatten_spec>) {
         return sized_layer<flatten_layer<T>, In, In>{flatten_layer<T>(In)};
     } else if constexpr (requires { []<std::size_t V, std::size_t D>(const embedding_spec<V, D>&) {}(spec); }) {

@@ -53,6 +53,12 @@ struct embedding_spec {};
 template <std::size_t Vocabulary, std::size_t Dim>
 inline constexpr embedding_spec<Vocabulary, Dim> embedding{};
 
+struct softmax_spec {};
+struct log_softmax_spec {};
+/// softmax / log_softmax over the features, as a layer.
+inline constexpr softmax_spec softmax{};
+inline constexpr log_softmax_spec log_softmax{};
+
 /// Flattens [batch, d1, d2, ...] into [batch, d1 * d2 * ...].
 struct flatten_spec {};
 inline constexpr flatten_spec flatten{};
