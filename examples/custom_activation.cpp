@@ -56,7 +56,7 @@ int main() {
         net.init(1);
         optim::adam<float> opt({.lr = 1e-3});
         train::fit_options o;
-        o.epochs = 3;
+        o.epochs = 2;
         o.validation = &validation;
         o.log = nullptr;
         o.history_csv = "custom_activation_out/" + name + ".csv";

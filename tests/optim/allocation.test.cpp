@@ -6,63 +6,15 @@
 #include <cstdlib>
 #include <new>
 
+#include "../support/counting_new.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "dendrite/optim/optim.hpp"
 #include "helpers.hpp"
 
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-
-void* allocate(std::size_t bytes, std::size_t align) {
-    if (counting.load(std::memory_order_relaxed))
-        allocations.fetch_add(1, std::memory_order_relaxed);
-    if (bytes == 0) bytes = 1;
-    void* p = align <= alignof(std::max_align_t)
-                  ? std::malloc(bytes)
-                  : std::aligned_alloc(align, (bytes + align - 1) / align * align);
-    if (!p) throw std::bad_alloc();
-    return p;
-}
-}  // namespace
-
-void* operator new(std::size_t n) {
-    return allocate(n, alignof(std::max_align_t));
-}
-void* operator new[](std::size_t n) {
-    return allocate(n, alignof(std::max_align_t));
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    return allocate(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    return allocate(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
+using dendrite_test::allocations;
+using dendrite_test::counting;
 
 using namespace dendrite;
 using namespace optim_test;
