@@ -24,14 +24,16 @@ struct batch_data {
 batch_data make_batch(std::size_t batch) {
     rng g(7);
     batch_data d{uniform<float>({batch, 784}, 0.f, 1.f, g), std::vector<std::int32_t>(batch)};
-    for (auto& l : d.labels) l = static_cast<std::int32_t>(g.below(10));
+    for (auto& l : d.labels)
+        l = static_cast<std::int32_t>(g.below(10));
     return d;
 }
 
 void declarative(benchmark::State& state) {
     const std::size_t batch = static_cast<std::size_t>(state.range(0));
     set_num_threads(static_cast<int>(state.range(1)));
-    auto net = nn::sequential(nn::input<784>, nn::dense<256>, nn::relu, nn::dense<128>, nn::relu, nn::dense<10>);
+    auto net = nn::sequential(nn::input<784>, nn::dense<256>, nn::relu, nn::dense<128>, nn::relu,
+                              nn::dense<10>);
     auto params = net.parameters();
     const batch_data d = make_batch(batch);
     tape t;
@@ -40,11 +42,12 @@ void declarative(benchmark::State& state) {
         net.zero_grad();
         auto loss = softmax_cross_entropy(net(t, d.x), d.labels);
         loss.backward();
-        for (auto& p : params) p.value.assign(p.value - learning_rate * p.grad);
+        for (auto& p : params)
+            p.value.assign(p.value - learning_rate * p.grad);
         benchmark::DoNotOptimize(loss.item());
     }
-    state.counters["samples/s"] = benchmark::Counter(static_cast<double>(state.iterations() * batch),
-                                                     benchmark::Counter::kIsRate);
+    state.counters["samples/s"] = benchmark::Counter(
+        static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
 }
 
 // The same step by hand: the forward GEMMs carry bias + ReLU in their epilogue, the backward ones
@@ -56,9 +59,25 @@ struct hand_written_mlp {
     tensor<float> h1, h2, logits, dlogits, dh1, dh2;
 
     explicit hand_written_mlp(std::size_t b)
-        : batch(b), w1({784, 256}), b1({256}), w2({256, 128}), b2({128}), w3({128, 10}), b3({10}),
-          dw1({784, 256}), db1({256}), dw2({256, 128}), db2({128}), dw3({128, 10}), db3({10}),
-          h1({b, 256}), h2({b, 128}), logits({b, 10}), dlogits({b, 10}), dh1({b, 256}), dh2({b, 128}) {
+        : batch(b),
+          w1({784, 256}),
+          b1({256}),
+          w2({256, 128}),
+          b2({128}),
+          w3({128, 10}),
+          b3({10}),
+          dw1({784, 256}),
+          db1({256}),
+          dw2({256, 128}),
+          db2({128}),
+          dw3({128, 10}),
+          db3({10}),
+          h1({b, 256}),
+          h2({b, 128}),
+          logits({b, 10}),
+          dlogits({b, 10}),
+          dh1({b, 256}),
+          dh2({b, 128}) {
         rng g(1);
         nn::init::he_uniform(w1, g);
         nn::init::he_uniform(w2, g);
@@ -66,10 +85,10 @@ struct hand_written_mlp {
     }
 
     template <class Bias, class Act>
-    static void dense_forward(std::size_t m, std::size_t k, std::size_t n, const float* x, const float* w,
-                              const Bias* bias, float* y, Act act) {
-        linalg::gemm<float>(linalg::trans::no, linalg::trans::no, m, n, k, 1.f, x, k, w, n, 0.f, y, n,
-                            [=](auto v, std::size_t, std::size_t j) {
+    static void dense_forward(std::size_t m, std::size_t k, std::size_t n, const float* x,
+                              const float* w, const Bias* bias, float* y, Act act) {
+        linalg::gemm<float>(linalg::trans::no, linalg::trans::no, m, n, k, 1.f, x, k, w, n, 0.f, y,
+                            n, [=](auto v, std::size_t, std::size_t j) {
                                 using X = decltype(v);
                                 return act(v + linalg::lanes<X>(bias + j));
                             });
@@ -90,22 +109,35 @@ struct hand_written_mlp {
             const float* z = logits.data() + i * 10;
             float* g = dlogits.data() + i * 10;
             float m = z[0];
-            for (int c = 1; c < 10; ++c) m = z[c] > m ? z[c] : m;
+            for (int c = 1; c < 10; ++c)
+                m = z[c] > m ? z[c] : m;
             float s = 0;
-            for (int c = 0; c < 10; ++c) s += (g[c] = std::exp(z[c] - m));
-            for (int c = 0; c < 10; ++c) g[c] *= inv / s;
+            for (int c = 0; c < 10; ++c)
+                s += (g[c] = std::exp(z[c] - m));
+            for (int c = 0; c < 10; ++c)
+                g[c] *= inv / s;
             g[d.labels[i]] -= inv;
             loss += std::log(s) + m - z[d.labels[i]];
         }
-        const auto relu_grad = [](auto dy, auto y) { return simd::select(y > decltype(y)(0.f), dy, decltype(y)(0.f)); };
+        const auto relu_grad = [](auto dy, auto y) {
+            return simd::select(y > decltype(y)(0.f), dy, decltype(y)(0.f));
+        };
         const auto pass = [](auto dy, auto) { return dy; };
-        linalg::dense_backward<float>(batch, 128, 10, h2.data(), 128, w3.data(), 10, dlogits.data(), 10, logits.data(), 10,
-                                      pass, dw3.data(), 10, db3.data(), dh2.data(), 128);
-        linalg::dense_backward<float>(batch, 256, 128, h1.data(), 256, w2.data(), 128, dh2.data(), 128, h2.data(), 128,
-                                      relu_grad, dw2.data(), 128, db2.data(), dh1.data(), 256);
-        linalg::dense_backward<float>(batch, 784, 256, d.x.data(), 784, w1.data(), 256, dh1.data(), 256, h1.data(), 256,
-                                      relu_grad, dw1.data(), 256, db1.data(), nullptr, 0);
-        for (auto [w, g] : {std::pair{&w1, &dw1}, {&b1, &db1}, {&w2, &dw2}, {&b2, &db2}, {&w3, &dw3}, {&b3, &db3}})
+        linalg::dense_backward<float>(batch, 128, 10, h2.data(), 128, w3.data(), 10, dlogits.data(),
+                                      10, logits.data(), 10, pass, dw3.data(), 10, db3.data(),
+                                      dh2.data(), 128);
+        linalg::dense_backward<float>(batch, 256, 128, h1.data(), 256, w2.data(), 128, dh2.data(),
+                                      128, h2.data(), 128, relu_grad, dw2.data(), 128, db2.data(),
+                                      dh1.data(), 256);
+        linalg::dense_backward<float>(batch, 784, 256, d.x.data(), 784, w1.data(), 256, dh1.data(),
+                                      256, h1.data(), 256, relu_grad, dw1.data(), 256, db1.data(),
+                                      nullptr, 0);
+        for (auto [w, g] : {std::pair{&w1, &dw1},
+                            {&b1, &db1},
+                            {&w2, &dw2},
+                            {&b2, &db2},
+                            {&w3, &dw3},
+                            {&b3, &db3}})
             w->assign(*w - learning_rate * *g);
         return static_cast<float>(loss / static_cast<double>(batch));
     }
@@ -116,14 +148,16 @@ void hand_written(benchmark::State& state) {
     set_num_threads(static_cast<int>(state.range(1)));
     hand_written_mlp mlp(batch);
     const batch_data d = make_batch(batch);
-    for (auto _ : state) benchmark::DoNotOptimize(mlp.step(d));
-    state.counters["samples/s"] = benchmark::Counter(static_cast<double>(state.iterations() * batch),
-                                                     benchmark::Counter::kIsRate);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(mlp.step(d));
+    state.counters["samples/s"] = benchmark::Counter(
+        static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
 }
 
 void step_arguments(benchmark::internal::Benchmark* b) {
     for (int threads : {1, 2})
-        for (int batch : {32, 128, 512}) b->Args({batch, threads});
+        for (int batch : {32, 128, 512})
+            b->Args({batch, threads});
     b->ArgNames({"batch", "threads"})->UseRealTime();
 }
 

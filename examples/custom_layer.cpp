@@ -32,15 +32,18 @@ struct learnable_slope {
 };
 
 int main() {
-    auto net = nn::sequential(nn::input<2>, gated_linear_unit<2, 32>{}, learnable_slope<32>{}, nn::dense<1>);
+    auto net = nn::sequential(nn::input<2>, gated_linear_unit<2, 32>{}, learnable_slope<32>{},
+                              nn::dense<1>);
     std::cout << net.summary();
-    for (const auto& p : net.parameters()) std::cout << "  " << p.name << " " << p.value.shape() << "\n";
+    for (const auto& p : net.parameters())
+        std::cout << "  " << p.name << " " << p.value.shape() << "\n";
 
     // Learn a ring: y = 1 inside radius 0.7, else 0 (not linearly separable).
     rng gen(1);
     const tensor<float> x = uniform<float>({512, 2}, -1, 1, gen);
     tensor<float> y({512, 1});
-    for (std::size_t i = 0; i < 512; ++i) y(i, 0) = x(i, 0) * x(i, 0) + x(i, 1) * x(i, 1) < 0.49f ? 1.0f : 0.0f;
+    for (std::size_t i = 0; i < 512; ++i)
+        y(i, 0) = x(i, 0) * x(i, 0) + x(i, 1) * x(i, 1) < 0.49f ? 1.0f : 0.0f;
 
     tape t;
     for (int step = 0; step <= 600; ++step) {
@@ -48,7 +51,8 @@ int main() {
         net.zero_grad();
         auto loss = binary_cross_entropy_with_logits(net(t, x), y);
         loss.backward();
-        for (auto& p : net.parameters()) p.value.assign(p.value - 0.5f * p.grad);
+        for (auto& p : net.parameters())
+            p.value.assign(p.value - 0.5f * p.grad);
         if (step % 100 == 0) std::printf("step %3d  loss %.4f\n", step, loss.item());
     }
     net.eval();

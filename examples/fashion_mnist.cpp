@@ -30,8 +30,8 @@ int main(int argc, char** argv) {
     std::printf("data: %s\n", d.description.c_str());
     auto [train_part, validation] = data::train_validation_split(d.train, 1.0 / 30, seed);
 
-    auto net = nn::sequential(nn::input<784>, nn::dense<512>, nn::relu, nn::dropout(0.2), nn::dense<256>, nn::relu,
-                              nn::dropout(0.2), nn::dense<10>);
+    auto net = nn::sequential(nn::input<784>, nn::dense<512>, nn::relu, nn::dropout(0.2),
+                              nn::dense<256>, nn::relu, nn::dropout(0.2), nn::dense<10>);
     net.init(seed);
     std::cout << net.summary();
 
@@ -53,8 +53,10 @@ int main(int argc, char** argv) {
     io::write_png(std::filesystem::path(out_dir) / "first_layer.png",
                   io::weight_grid(net.parameters()[0].value, 28, 28, {.columns = 32}));
     io::write_network_dot(std::filesystem::path(out_dir) / "network.dot", net);
-    std::printf("outputs in %s: checkpoint.safetensors, history.csv, history.svg, first_layer.png, network.dot\n",
-                out_dir.c_str());
+    std::printf(
+        "outputs in %s: checkpoint.safetensors, history.csv, history.svg, first_layer.png, "
+        "network.dot\n",
+        out_dir.c_str());
     std::printf("test loss: %.4f\ntest accuracy: %.4f\n", test.loss, test.accuracy);
     return 0;
 }

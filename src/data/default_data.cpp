@@ -10,18 +10,21 @@ namespace dendrite::data {
 train_test_data mnist_or_synthetic(const std::string& dir, std::uint64_t seed) {
     train_test_data d;
     const auto packaged = fashion_mnist_dir();
-    const std::filesystem::path path = !dir.empty() ? std::filesystem::path(dir) : packaged.value_or("");
+    const std::filesystem::path path =
+        !dir.empty() ? std::filesystem::path(dir) : packaged.value_or("");
     if (path.empty()) {
         d.train = synthetic_digits(20000, seed);
         d.test = synthetic_digits(4000, seed + 1);
         d.description =
-            "generated digits (Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist, or pass --data DIR)";
+            "generated digits (Fashion-MNIST is not installed: apt-get install "
+            "dataset-fashion-mnist, or pass --data DIR)";
         return d;
     }
     d.train = load_mnist_dir(path, split::train);
     d.test = load_mnist_dir(path, split::test);
     std::error_code ec;
-    if (packaged && std::filesystem::equivalent(path, *packaged, ec)) d.class_names = fashion_mnist_class_names();
+    if (packaged && std::filesystem::equivalent(path, *packaged, ec))
+        d.class_names = fashion_mnist_class_names();
     d.description = path.string() + " (" + std::to_string(d.train.size()) + " training, " +
                     std::to_string(d.test.size()) + " test images)";
     return d;

@@ -48,7 +48,8 @@ void progress::update(std::size_t batch, std::size_t samples, double loss, doubl
     std::string bar(static_cast<std::size_t>(filled), '=');
     if (filled < width) bar += '>' + std::string(static_cast<std::size_t>(width - filled - 1), ' ');
     char buf[256];
-    std::snprintf(buf, sizeof buf, "\repoch %zu/%zu [%s] %zu/%zu  loss %.4f  acc %.4f  %.1fk samples/s  eta %s ",
+    std::snprintf(buf, sizeof buf,
+                  "\repoch %zu/%zu [%s] %zu/%zu  loss %.4f  acc %.4f  %.1fk samples/s  eta %s ",
                   epoch_, epochs_, bar.c_str(), batch + 1, batches_, loss, accuracy,
                   elapsed > 0 ? static_cast<double>(samples_) / elapsed / 1000 : 0.0,
                   clock_text(elapsed / done - elapsed).c_str());
@@ -57,13 +58,13 @@ void progress::update(std::size_t batch, std::size_t samples, double loss, doubl
 
 void progress::end_epoch(const io::epoch_record& r, double samples_per_second) {
     char buf[256];
-    int n = std::snprintf(buf, sizeof buf, "epoch %zu/%zu  loss %.4f  acc %.4f", r.epoch, epochs_, r.train_loss,
-                          r.train_acc);
+    int n = std::snprintf(buf, sizeof buf, "epoch %zu/%zu  loss %.4f  acc %.4f", r.epoch, epochs_,
+                          r.train_loss, r.train_acc);
     if (std::isfinite(r.val_loss))
-        n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), "  val_loss %.4f  val_acc %.4f", r.val_loss,
-                           r.val_acc);
-    std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), "  lr %.3g  %.1fs  %.1fk samples/s", r.lr,
-                  r.seconds, samples_per_second / 1000);
+        n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n),
+                           "  val_loss %.4f  val_acc %.4f", r.val_loss, r.val_acc);
+    std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n),
+                  "  lr %.3g  %.1fs  %.1fk samples/s", r.lr, r.seconds, samples_per_second / 1000);
     if (interactive_) os_ << "\r\033[K";
     os_ << buf << std::endl;
 }

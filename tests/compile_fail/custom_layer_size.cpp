@@ -11,6 +11,7 @@ struct scale_layer {
 };
 
 int main() {
-    auto net = dendrite::nn::sequential(dendrite::nn::input<32>, dendrite::nn::dense<64>, scale_layer{});
+    auto net =
+        dendrite::nn::sequential(dendrite::nn::input<32>, dendrite::nn::dense<64>, scale_layer{});
     (void)net;
 }

@@ -2,6 +2,7 @@
 #include <dendrite/dendrite.hpp>
 
 int main() {
-    auto net = dendrite::nn::sequential(dendrite::nn::input<16>, dendrite::nn::residual(dendrite::nn::dense<8>));
+    auto net = dendrite::nn::sequential(dendrite::nn::input<16>,
+                                        dendrite::nn::residual(dendrite::nn::dense<8>));
     (void)net;
 }

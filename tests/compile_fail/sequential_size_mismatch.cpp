@@ -2,7 +2,7 @@
 #include <dendrite/dendrite.hpp>
 
 int main() {
-    auto net = dendrite::nn::sequential(dendrite::nn::input<784>, dendrite::nn::dense<256>, dendrite::nn::relu,
-                                        dendrite::nn::linear<200, 10>);
+    auto net = dendrite::nn::sequential(dendrite::nn::input<784>, dendrite::nn::dense<256>,
+                                        dendrite::nn::relu, dendrite::nn::linear<200, 10>);
     (void)net;
 }

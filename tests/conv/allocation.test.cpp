@@ -6,12 +6,13 @@
 // replaced by a counting one; it counts only while `counting` is set, from any thread.
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
-#include "../support/counting_new.hpp"
 #include <span>
 #include <vector>
+#include "../support/counting_new.hpp"
 
 #include "reference.hpp"
 
@@ -91,4 +92,36 @@ TEST_CASE("a steady-state LeNet-like training step allocates nothing", "[conv][a
     }
     CHECK(std::isfinite(loss_value));
     CHECK(loss_value < first_loss);
+}
+
+TEST_CASE("steady-state steps of declarative CNNs allocate nothing", "[conv][allocation]") {
+    // Rows [batch, 784] are viewed as images by the network; batch norm per channel keeps its
+    // running statistics in place; AdamW's moments are allocated on its first step only.
+    constexpr nn::conv_options same{.padding = 1, .bias = false};
+    auto net = nn::sequential(nn::input<1, 12, 12>, nn::conv2d<4, 3, same>, nn::batch_norm,
+                              nn::relu, nn::max_pool2d<2>, nn::conv2d<8, 3>, nn::relu,
+                              nn::avg_pool2d<2>, nn::flatten, nn::dropout(0.2), nn::dense<10>);
+    auto params = net.parameters();
+    optim::adamw<float> opt({.lr = 1e-3});
+    rng g(5);
+    const std::size_t batch = 8;
+    const tensor<float> x = uniform<float>(shape{batch, 144}, 0, 1, g);
+    std::vector<std::int32_t> labels(batch);
+    for (auto& l : labels)
+        l = static_cast<std::int32_t>(g.below(10));
+    tape t;
+    for (int threads : {1, 2}) {
+        const int saved = num_threads();
+        set_num_threads(threads);
+        auto step = [&] {
+            t.clear();
+            net.zero_grad();
+            auto loss = softmax_cross_entropy(net(t, x), labels);
+            loss.backward();
+            opt.step(params);
+        };
+        INFO("threads " << threads);
+        CHECK(allocations_in_steady_state(step, 3) == 0);
+        set_num_threads(saved);
+    }
 }

@@ -20,7 +20,8 @@ namespace dendrite {
 /// How one input's analytic gradient compares with finite differences.
 struct gradcheck_input {
     double max_abs_error = 0;  ///< max over elements of |analytic - numeric|
-    double max_rel_error = 0;  ///< max over elements of |analytic - numeric| / max(|analytic|, |numeric|, 1)
+    double max_rel_error =
+        0;  ///< max over elements of |analytic - numeric| / max(|analytic|, |numeric|, 1)
     std::size_t worst_index = 0;  ///< flat index of the element with the largest relative error
     double analytic_at_worst = 0;
     double numeric_at_worst = 0;
@@ -30,7 +31,8 @@ struct gradcheck_input {
 struct gradcheck_report {
     std::vector<gradcheck_input> inputs;
 
-    /// True when every element satisfies |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
+    /// True when every element satisfies |analytic - numeric| <= atol + rtol * max(|analytic|,
+    /// |numeric|).
     bool passed(double tolerance = 1e-6) const {
         for (const auto& in : inputs)
             if (in.max_rel_error > tolerance) return false;
@@ -39,17 +41,18 @@ struct gradcheck_report {
     std::string str() const {
         std::ostringstream os;
         for (std::size_t i = 0; i < inputs.size(); ++i)
-            os << "input " << i << ": max abs error " << inputs[i].max_abs_error << ", max rel error "
-               << inputs[i].max_rel_error << " at element " << inputs[i].worst_index << " (analytic "
-               << inputs[i].analytic_at_worst << ", numeric " << inputs[i].numeric_at_worst << ")\n";
+            os << "input " << i << ": max abs error " << inputs[i].max_abs_error
+               << ", max rel error " << inputs[i].max_rel_error << " at element "
+               << inputs[i].worst_index << " (analytic " << inputs[i].analytic_at_worst
+               << ", numeric " << inputs[i].numeric_at_worst << ")\n";
         return os.str();
     }
 };
 
 namespace detail {
 template <class F, std::size_t... I>
-double gradcheck_objective(F& f, std::array<tensor<double>, sizeof...(I)>& x, const tensor<double>& weights,
-                           std::index_sequence<I...>) {
+double gradcheck_objective(F& f, std::array<tensor<double>, sizeof...(I)>& x,
+                           const tensor<double>& weights, std::index_sequence<I...>) {
     tape t;
     auto out = as_var(f(variable(t, x[I])...));
     if (out.size() == 1) return out.item();
@@ -79,8 +82,12 @@ gradcheck_report gradcheck(F&& f, const Tensors&... inputs) {
     {
         tape t;
         std::array<var<double>, N> vars;
-        for (std::size_t i = 0; i < N; ++i) vars[i] = variable(t, x[i]);
-        auto out = [&]<std::size_t... I>(std::index_sequence<I...>) { return as_var(f(vars[I]...)); }(seq);
+        for (std::size_t i = 0; i < N; ++i)
+            vars[i] = variable(t, x[i]);
+        auto out = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return as_var(f(vars[I]...));
+        }
+        (seq);
         rng g(12345);
         weights = uniform<double>(out.shape(), 0.5, 1.5, g);
         if (out.size() == 1)
@@ -88,7 +95,8 @@ gradcheck_report gradcheck(F&& f, const Tensors&... inputs) {
         else
             out.backward(weights);
         for (std::size_t i = 0; i < N; ++i)
-            analytic[i] = vars[i].grad().size() ? vars[i].grad().clone() : tensor<double>(x[i].shape());
+            analytic[i] =
+                vars[i].grad().size() ? vars[i].grad().clone() : tensor<double>(x[i].shape());
     }
 
     gradcheck_report report;

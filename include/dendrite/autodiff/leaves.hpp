@@ -23,8 +23,8 @@ var<T> variable(tape& t, const tensor<T>& value) {
 template <class T>
 var<T> parameter(tape& t, const tensor<T>& value, const tensor<T>& grad) {
     if (!(value.shape() == grad.shape()))
-        throw shape_error("parameter: value of shape " + value.shape().str() + " but gradient of shape " +
-                          grad.shape().str());
+        throw shape_error("parameter: value of shape " + value.shape().str() +
+                          " but gradient of shape " + grad.shape().str());
     if (!value.is_contiguous() || !grad.is_contiguous())
         throw shape_error("parameter: value and gradient must be contiguous");
     auto& n = t.make<detail::leaf_node<T>>("parameter");
@@ -41,6 +41,5 @@ var<T> constant(tape& t, const tensor<T>& value) {
     n.value = value.is_contiguous() ? value : value.clone();
     return var<T>(t, n);
 }
-
 
 }  // namespace dendrite

@@ -53,8 +53,8 @@ auto l1_loss(const E& pred, const Y& target) {
     return mean(abs(pred - target));
 }
 
-/// Huber's loss, mean over all elements of 0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta),
-/// d = pred - target: quadratic near 0, linear (robust to outliers) beyond delta. Derived
+/// Huber's loss, mean over all elements of 0.5 d^2 where |d| <= delta, else delta (|d| - 0.5
+/// delta), d = pred - target: quadratic near 0, linear (robust to outliers) beyond delta. Derived
 /// gradient d / n inside, delta sign(d) / n outside, continuous at |d| = delta.
 template <differentiable E, class Y>
 requires expression<Y>

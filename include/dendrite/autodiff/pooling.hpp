@@ -65,6 +65,21 @@ inline window clip(const linalg::conv_geometry& g, std::size_t oh, std::size_t o
             lo(ow, g.stride_w, g.pad_w), hi(ow, g.stride_w, g.pad_w, g.kernel_w, g.width)};
 }
 
+/// Calls f(q, r, col) for every plane q of `planes` and every output position (r, col) of `g`,
+/// the planes split over the threads (each plane's input and output are its own).
+template <class F>
+void for_each_window(std::size_t planes, const linalg::conv_geometry& g, F&& f) {
+    const std::size_t oh = g.out_h(), ow = g.out_w();
+    const std::size_t min_planes =
+        simd::parallel_threshold / std::max<std::size_t>(g.height * g.width, 1);
+    simd::parallel_for(planes, 1, min_planes, [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t q = p0; q < p1; ++q)
+            for (std::size_t r = 0; r < oh; ++r)
+                for (std::size_t col = 0; col < ow; ++col)
+                    f(q, r, col);
+    });
+}
+
 }  // namespace detail
 
 /// Max pooling: y[n, c, oh, ow] = max over the window (padding never wins). The position of
@@ -85,44 +100,34 @@ auto max_pool2d(const EX& ex, pool2d_options o = {}) {
     T* yp = y.data();
     std::int32_t* ap = arg.data();
     const bool pair = g.kernel_h == 2 && g.stride_h == 2 && g.pad_h == 0;
-    simd::parallel_for(planes, 1, simd::parallel_threshold / std::max<std::size_t>(hw, 1),
-                       [&](std::size_t p0, std::size_t p1) {
-                           for (std::size_t q = p0; q < p1; ++q) {
-                               const T* src = xp + q * hw;
-                               T* dst = yp + q * p;
-                               std::int32_t* am = ap + q * p;
-                               for (std::size_t r = 0; r < oh; ++r)
-                                   for (std::size_t col = 0; col < ow; ++col) {
-                                       std::size_t best;
-                                       if (pair) {
-                                           // The common 2x2 stride-2 window, branch-light and
-                                           // always inside.
-                                           const std::size_t a = 2 * r * g.width + 2 * col;
-                                           best = a;
-                                           if (src[a + 1] > src[best]) best = a + 1;
-                                           if (src[a + g.width] > src[best]) best = a + g.width;
-                                           if (src[a + g.width + 1] > src[best])
-                                               best = a + g.width + 1;
-                                       } else {
-                                           const detail::window wn = detail::clip(g, r, col);
-                                           best = wn.h0 * g.width + wn.w0;
-                                           for (std::size_t i = wn.h0; i < wn.h1; ++i)
-                                               for (std::size_t j = wn.w0; j < wn.w1; ++j)
-                                                   if (src[i * g.width + j] > src[best])
-                                                       best = i * g.width + j;
-                                       }
-                                       dst[r * ow + col] = src[best];
-                                       am[r * ow + col] = static_cast<std::int32_t>(best);
-                                   }
-                           }
-                       });
+    detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
+        const T* src = xp + q * hw;
+        std::size_t best;
+        if (pair) {
+            // The common 2x2 stride-2 window, branch-light and always inside.
+            const std::size_t a = 2 * r * g.width + 2 * col;
+            best = a;
+            if (src[a + 1] > src[best]) best = a + 1;
+            if (src[a + g.width] > src[best]) best = a + g.width;
+            if (src[a + g.width + 1] > src[best]) best = a + g.width + 1;
+        } else {
+            const detail::window wn = detail::clip(g, r, col);
+            best = wn.h0 * g.width + wn.w0;
+            for (std::size_t i = wn.h0; i < wn.h1; ++i)
+                for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                    if (src[i * g.width + j] > src[best]) best = i * g.width + j;
+        }
+        yp[q * p + r * ow + col] = src[best];
+        ap[q * p + r * ow + col] = static_cast<std::int32_t>(best);
+    });
     return record_op(t, "max_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
         T* dx = x.node().grad_accumulator(tp).data();
         const T* gp = gy.data();
         const std::int32_t* a = arg.data();
-        for (std::size_t q = 0; q < planes; ++q)
-            for (std::size_t e = 0; e < p; ++e)
-                dx[q * hw + static_cast<std::size_t>(a[q * p + e])] += gp[q * p + e];
+        detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
+            const std::size_t e = q * p + r * ow + col;
+            dx[q * hw + static_cast<std::size_t>(a[e])] += gp[e];
+        });
     });
 }
 
@@ -146,31 +151,24 @@ auto avg_pool2d(const EX& ex, pool2d_options o = {}, bool count_include_pad = tr
     const auto divisor = [=](const detail::window& wn) {
         return count_include_pad ? full : static_cast<T>((wn.h1 - wn.h0) * (wn.w1 - wn.w0));
     };
-    simd::parallel_for(planes, 1, simd::parallel_threshold / std::max<std::size_t>(hw, 1),
-                       [&](std::size_t p0, std::size_t p1) {
-                           for (std::size_t q = p0; q < p1; ++q)
-                               for (std::size_t r = 0; r < oh; ++r)
-                                   for (std::size_t col = 0; col < ow; ++col) {
-                                       const detail::window wn = detail::clip(g, r, col);
-                                       T acc = 0;
-                                       for (std::size_t i = wn.h0; i < wn.h1; ++i)
-                                           for (std::size_t j = wn.w0; j < wn.w1; ++j)
-                                               acc += xp[q * hw + i * g.width + j];
-                                       yp[q * p + r * ow + col] = acc / divisor(wn);
-                                   }
-                       });
+    detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
+        const detail::window wn = detail::clip(g, r, col);
+        T acc = 0;
+        for (std::size_t i = wn.h0; i < wn.h1; ++i)
+            for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                acc += xp[q * hw + i * g.width + j];
+        yp[q * p + r * ow + col] = acc / divisor(wn);
+    });
     return record_op(t, "avg_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
         T* dx = x.node().grad_accumulator(tp).data();
         const T* gp = gy.data();
-        for (std::size_t q = 0; q < planes; ++q)
-            for (std::size_t r = 0; r < oh; ++r)
-                for (std::size_t col = 0; col < ow; ++col) {
-                    const detail::window wn = detail::clip(g, r, col);
-                    const T v = gp[q * p + r * ow + col] / divisor(wn);
-                    for (std::size_t i = wn.h0; i < wn.h1; ++i)
-                        for (std::size_t j = wn.w0; j < wn.w1; ++j)
-                            dx[q * hw + i * g.width + j] += v;
-                }
+        detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
+            const detail::window wn = detail::clip(g, r, col);
+            const T v = gp[q * p + r * ow + col] / divisor(wn);
+            for (std::size_t i = wn.h0; i < wn.h1; ++i)
+                for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                    dx[q * hw + i * g.width + j] += v;
+        });
     });
 }
 

@@ -34,8 +34,8 @@ struct write_cursor {
     T* row = nullptr;
 
     DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
-        row = base + static_cast<std::ptrdiff_t>(i0) * st[0] + static_cast<std::ptrdiff_t>(i1) * st[1] +
-              static_cast<std::ptrdiff_t>(i2) * st[2];
+        row = base + static_cast<std::ptrdiff_t>(i0) * st[0] +
+              static_cast<std::ptrdiff_t>(i1) * st[1] + static_cast<std::ptrdiff_t>(i2) * st[2];
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE X load(std::size_t j) const noexcept {
@@ -49,7 +49,8 @@ struct write_cursor {
             } else {
                 alignas(simd::alignment) T tmp[X::size];
                 v.store_aligned(tmp);
-                for (std::size_t k = 0; k < X::size; ++k) row[static_cast<std::ptrdiff_t>(j + k) * st[3]] = tmp[k];
+                for (std::size_t k = 0; k < X::size; ++k)
+                    row[static_cast<std::ptrdiff_t>(j + k) * st[3]] = tmp[k];
             }
         } else {
             row[static_cast<std::ptrdiff_t>(j) * (C ? 1 : st[3])] = v;
@@ -69,8 +70,10 @@ void run_plan(const loop_plan<N>& p, const Cursor& proto, Kernel&& kernel, bool 
             Cursor cur = proto;
             cur.set_row(0, 0, 0);
             std::size_t j = b;
-            for (; j + W <= e; j += W) kernel.template operator()<simd::batch<T>, true>(cur, j);
-            for (; j < e; ++j) kernel.template operator()<T, true>(cur, j);
+            for (; j + W <= e; j += W)
+                kernel.template operator()<simd::batch<T>, true>(cur, j);
+            for (; j < e; ++j)
+                kernel.template operator()<T, true>(cur, j);
         };
         if (parallel)
             simd::parallel_for(p.size(), W, simd::parallel_threshold, body);
@@ -84,12 +87,17 @@ void run_plan(const loop_plan<N>& p, const Cursor& proto, Kernel&& kernel, bool 
         for (std::size_t r = rb; r < re; ++r) {
             cur.set_row(r / (d1 * d2), (r / d2) % d1, r % d2);
             std::size_t j = 0;
-            for (; j + W <= inner; j += W) kernel.template operator()<simd::batch<T>, false>(cur, j);
-            for (; j < inner; ++j) kernel.template operator()<T, false>(cur, j);
+            for (; j + W <= inner; j += W)
+                kernel.template operator()<simd::batch<T>, false>(cur, j);
+            for (; j < inner; ++j)
+                kernel.template operator()<T, false>(cur, j);
         }
     };
     if (parallel)
-        simd::parallel_for(p.rows(), 1, std::max<std::size_t>(1, simd::parallel_threshold / std::max<std::size_t>(inner, 1)), body);
+        simd::parallel_for(
+            p.rows(), 1,
+            std::max<std::size_t>(1, simd::parallel_threshold / std::max<std::size_t>(inner, 1)),
+            body);
     else
         body(0, p.rows());
 }
@@ -105,8 +113,8 @@ struct paired_cursor {
     }
 };
 
-/// Builds the plan for writing node `n` into a destination of shape/strides (dst_shape, dst_strides)
-/// and returns it together with the paired cursor.
+/// Builds the plan for writing node `n` into a destination of shape/strides (dst_shape,
+/// dst_strides) and returns it together with the paired cursor.
 template <class T, class Node>
 auto bind_for_write(T* dst, const shape& dst_shape, const strides_t& dst_strides, const Node& n) {
     constexpr std::size_t N = Node::leaf_count + 1;
@@ -141,8 +149,8 @@ void assign_expression(tensor<T>& out, const E& e, bool must_fit) {
     const shape& s = n.shape();
     if (must_fit) {
         if (broadcast_shapes(out.shape(), s, "assign") != out.shape())
-            throw shape_error("assign: expression of shape " + s.str() + " does not fit tensor of shape " +
-                              out.shape().str());
+            throw shape_error("assign: expression of shape " + s.str() +
+                              " does not fit tensor of shape " + out.shape().str());
     } else if (!(out.shape() == s && out.owns_storage_exclusively())) {
         // Nobody else can see `out`'s buffer only when its storage is unique: reuse it then, and
         // otherwise give `out` fresh storage, so `y = x; y = x * 2;` never changes x.

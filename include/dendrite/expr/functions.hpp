@@ -38,7 +38,8 @@ concept plain_expression = expression<E> && !expr::node_t<E>::has_grad;
 namespace dendrite::expr {
 
 template <class A, class B>
-concept binary_operands = (expression<A> && (expression<B> || arithmetic<B>)) || (arithmetic<A> && expression<B>);
+concept binary_operands = (expression<A> && (expression<B> || arithmetic<B>)) ||
+                          (arithmetic<A> && expression<B>);
 
 template <class Op, class E>
 auto make_unary(const E& e, Op op = {}) {
@@ -50,10 +51,12 @@ template <class Op, class A, class B>
 auto make_binary(const A& a, const B& b, Op op = {}) {
     if constexpr (arithmetic<A>) {
         using T = value_type_of<B>;
-        return binary_expr<Op, scalar_node<T>, node_t<B>>(op, scalar_node<T>{static_cast<T>(a)}, as_node(b));
+        return binary_expr<Op, scalar_node<T>, node_t<B>>(op, scalar_node<T>{static_cast<T>(a)},
+                                                          as_node(b));
     } else if constexpr (arithmetic<B>) {
         using T = value_type_of<A>;
-        return binary_expr<Op, node_t<A>, scalar_node<T>>(op, as_node(a), scalar_node<T>{static_cast<T>(b)});
+        return binary_expr<Op, node_t<A>, scalar_node<T>>(op, as_node(a),
+                                                          scalar_node<T>{static_cast<T>(b)});
     } else {
         return binary_expr<Op, node_t<A>, node_t<B>>(op, as_node(a), as_node(b));
     }
@@ -70,22 +73,22 @@ auto as_operand(const E& e) {
 // ---- operators ---------------------------------------------------------------------------------
 
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator+(const A& a, const B& b) {
     return make_binary<ops::add>(a, b);
 }
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator-(const A& a, const B& b) {
     return make_binary<ops::sub>(a, b);
 }
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator*(const A& a, const B& b) {
     return make_binary<ops::mul>(a, b);
 }
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator/(const A& a, const B& b) {
     return make_binary<ops::div>(a, b);
 }
@@ -99,32 +102,32 @@ const E& operator+(const E& e) {
 }
 
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator<(const A& a, const B& b) {
     return make_binary<ops::less>(a, b);
 }
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator<=(const A& a, const B& b) {
     return make_binary<ops::less_equal>(a, b);
 }
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator>(const A& a, const B& b) {
     return make_binary<ops::greater>(a, b);
 }
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator>=(const A& a, const B& b) {
     return make_binary<ops::greater_equal>(a, b);
 }
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator==(const A& a, const B& b) {
     return make_binary<ops::equal>(a, b);
 }
 template <class A, class B>
-    requires binary_operands<A, B>
+requires binary_operands<A, B>
 auto operator!=(const A& a, const B& b) {
     return make_binary<ops::not_equal>(a, b);
 }
@@ -133,19 +136,19 @@ auto operator!=(const A& a, const B& b) {
 
 // Functions rather than function objects: with `using namespace dendrite;` an object named `exp`
 // would be ambiguous with the C library's ::exp, whereas overloads simply join the set.
-#define DENDRITE_UNARY_FUNCTION(fn)                                                     \
-    template <expression A>                                                            \
-    auto fn(const A& a) {                                                              \
-        return make_unary<ops::fn>(a);                                                 \
-    }                                                                                  \
-    template <arithmetic A>                                                            \
-    auto fn(A a) {                                                                     \
-        using F = std::conditional_t<std::is_floating_point_v<A>, A, double>;         \
-        return ops::fn::apply(static_cast<F>(a));                                      \
-    }                                                                                  \
-    template <lanes A>                                                                 \
-    A fn(const A& a) {                                                                 \
-        return ops::fn::apply(a);                                                      \
+#define DENDRITE_UNARY_FUNCTION(fn)                                           \
+    template <expression A>                                                   \
+    auto fn(const A& a) {                                                     \
+        return make_unary<ops::fn>(a);                                        \
+    }                                                                         \
+    template <arithmetic A>                                                   \
+    auto fn(A a) {                                                            \
+        using F = std::conditional_t<std::is_floating_point_v<A>, A, double>; \
+        return ops::fn::apply(static_cast<F>(a));                             \
+    }                                                                         \
+    template <lanes A>                                                        \
+    A fn(const A& a) {                                                        \
+        return ops::fn::apply(a);                                             \
     }
 DENDRITE_UNARY_FUNCTION(abs)
 DENDRITE_UNARY_FUNCTION(exp)
@@ -164,24 +167,24 @@ DENDRITE_UNARY_FUNCTION(relu)
 DENDRITE_UNARY_FUNCTION(erf)
 #undef DENDRITE_UNARY_FUNCTION
 
-#define DENDRITE_BINARY_FUNCTION(fn, op)                                                \
-    template <class A, class B>                                                        \
-        requires binary_operands<A, B>                                                 \
-    auto fn(const A& a, const B& b) {                                                  \
-        return make_binary<ops::op>(a, b);                                             \
-    }                                                                                  \
-    template <arithmetic A, arithmetic B>                                              \
-    auto fn(A a, B b) {                                                                \
-        using F = std::common_type_t<A, B, float>;                                     \
-        return ops::op::apply(static_cast<F>(a), static_cast<F>(b));                   \
-    }                                                                                  \
-    template <lanes A>                                                                 \
-    A fn(const A& a, const A& b) {                                                     \
-        return ops::op::apply(a, b);                                                   \
-    }                                                                                  \
-    template <lanes A, arithmetic B>                                                   \
-    A fn(const A& a, B b) {                                                            \
-        return ops::op::apply(a, simd::constant<A>(b));                                \
+#define DENDRITE_BINARY_FUNCTION(fn, op)                             \
+    template <class A, class B>                                      \
+    requires binary_operands<A, B>                                   \
+    auto fn(const A& a, const B& b) {                                \
+        return make_binary<ops::op>(a, b);                           \
+    }                                                                \
+    template <arithmetic A, arithmetic B>                            \
+    auto fn(A a, B b) {                                              \
+        using F = std::common_type_t<A, B, float>;                   \
+        return ops::op::apply(static_cast<F>(a), static_cast<F>(b)); \
+    }                                                                \
+    template <lanes A>                                               \
+    A fn(const A& a, const A& b) {                                   \
+        return ops::op::apply(a, b);                                 \
+    }                                                                \
+    template <lanes A, arithmetic B>                                 \
+    A fn(const A& a, B b) {                                          \
+        return ops::op::apply(a, simd::constant<A>(b));              \
     }
 DENDRITE_BINARY_FUNCTION(pow, pow)
 DENDRITE_BINARY_FUNCTION(max, maximum)
@@ -190,11 +193,11 @@ DENDRITE_BINARY_FUNCTION(min, minimum)
 
 /// where(cond, a, b): element-wise select; cond is any expression, non-zero meaning true.
 template <expression C, class A, class B>
-    requires((expression<A> || arithmetic<A>) && (expression<B> || arithmetic<B>) &&
-             (expression<A> || expression<B>))
-auto where(const C& cond, const A& a, const B& b) {
-    using T = std::conditional_t<expression<A>, value_type_of<std::conditional_t<expression<A>, A, B>>,
-                                 value_type_of<std::conditional_t<expression<B>, B, A>>>;
+requires((expression<A> || arithmetic<A>)&&(expression<B> || arithmetic<B>)&&(
+    expression<A> || expression<B>)) auto where(const C& cond, const A& a, const B& b) {
+    using T =
+        std::conditional_t<expression<A>, value_type_of<std::conditional_t<expression<A>, A, B>>,
+                           value_type_of<std::conditional_t<expression<B>, B, A>>>;
     using CN = decltype(as_operand<C, T>(cond));
     using AN = decltype(as_operand<A, T>(a));
     using BN = decltype(as_operand<B, T>(b));
@@ -213,7 +216,8 @@ A where(const typename A::batch_bool_type& cond, const A& a, const A& b) {
     return simd::select(cond, a, b);
 }
 
-// ---- user-given derivatives ----------------------------------------------------------------------
+// ---- user-given derivatives
+// ----------------------------------------------------------------------
 
 /// An op from two lane-generic callables: the value f(x) and the derivative df(x, y), y = f(x).
 template <class F, class DF>
@@ -246,10 +250,7 @@ struct with_derivative {
         return make_unary(a, custom_unary_op<F, DF>{f, df});
     }
     template <class A>
-        requires(arithmetic<A> || lanes<A>)
-    auto operator()(const A& a) const {
-        return f(a);
-    }
+    requires(arithmetic<A> || lanes<A>) auto operator()(const A& a) const { return f(a); }
 };
 
 }  // namespace dendrite::expr

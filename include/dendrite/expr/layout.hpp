@@ -27,7 +27,8 @@ struct loop_plan {
 
 /// Strides of a leaf of shape `ls` / strides `lst` read at the indices of output shape `out`,
 /// right-aligned to rank 4; zero along broadcast axes.
-inline strides_t broadcast_strides(const shape& out, const shape& ls, const strides_t& lst) noexcept {
+inline strides_t broadcast_strides(const shape& out, const shape& ls,
+                                   const strides_t& lst) noexcept {
     strides_t s{0, 0, 0, 0};
     for (std::size_t k = 0; k < ls.rank(); ++k) {
         const std::size_t leaf_axis = ls.rank() - 1 - k;
@@ -43,9 +44,11 @@ loop_plan<N> plan_loop(const shape& out, const std::array<const shape*, N>& leaf
                        const std::array<const strides_t*, N>& leaf_strides, bool merge = true) {
     loop_plan<N> p;
     std::array<std::size_t, max_rank> d{1, 1, 1, 1};
-    for (std::size_t k = 0; k < out.rank(); ++k) d[max_rank - 1 - k] = out.from_back(k);
+    for (std::size_t k = 0; k < out.rank(); ++k)
+        d[max_rank - 1 - k] = out.from_back(k);
     std::array<strides_t, N> s{};
-    for (std::size_t l = 0; l < N; ++l) s[l] = broadcast_strides(out, *leaf_shapes[l], *leaf_strides[l]);
+    for (std::size_t l = 0; l < N; ++l)
+        s[l] = broadcast_strides(out, *leaf_shapes[l], *leaf_strides[l]);
 
     if (!merge) {
         p.dims = d;
@@ -60,23 +63,27 @@ loop_plan<N> plan_loop(const shape& out, const std::array<const shape*, N>& leaf
             if (d[a] == 1) continue;
             bool mergeable = groups > 0;
             for (std::size_t l = 0; l < N && mergeable; ++l)
-                mergeable = s[l][a] == gs[l][groups - 1] * static_cast<std::ptrdiff_t>(gd[groups - 1]);
+                mergeable =
+                    s[l][a] == gs[l][groups - 1] * static_cast<std::ptrdiff_t>(gd[groups - 1]);
             if (mergeable) {
                 gd[groups - 1] *= d[a];
             } else {
                 gd[groups] = d[a];
-                for (std::size_t l = 0; l < N; ++l) gs[l][groups] = s[l][a];
+                for (std::size_t l = 0; l < N; ++l)
+                    gs[l][groups] = s[l][a];
                 ++groups;
             }
         }
         for (std::size_t g = 0; g < groups; ++g) {
             p.dims[max_rank - 1 - g] = gd[g];
-            for (std::size_t l = 0; l < N; ++l) p.strides[l][max_rank - 1 - g] = gs[l][g];
+            for (std::size_t l = 0; l < N; ++l)
+                p.strides[l][max_rank - 1 - g] = gs[l][g];
         }
         if (out.size() == 0) p.dims = {0, 1, 1, 1};
     }
     p.contiguous = p.rows() <= 1;
-    for (std::size_t l = 0; l < N && p.contiguous; ++l) p.contiguous = p.strides[l][3] == 1 || p.dims[3] <= 1;
+    for (std::size_t l = 0; l < N && p.contiguous; ++l)
+        p.contiguous = p.strides[l][3] == 1 || p.dims[3] <= 1;
     return p;
 }
 

@@ -60,8 +60,8 @@ struct read_cursor {
     const T* row = nullptr;
 
     DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
-        row = base + static_cast<std::ptrdiff_t>(i0) * st[0] + static_cast<std::ptrdiff_t>(i1) * st[1] +
-              static_cast<std::ptrdiff_t>(i2) * st[2];
+        row = base + static_cast<std::ptrdiff_t>(i0) * st[0] +
+              static_cast<std::ptrdiff_t>(i1) * st[1] + static_cast<std::ptrdiff_t>(i2) * st[2];
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
@@ -143,7 +143,8 @@ struct scalar_node {
     }
 };
 
-// ---- interior nodes ------------------------------------------------------------------------------
+// ---- interior nodes
+// ------------------------------------------------------------------------------
 
 template <class X, class Child>
 struct unary_cache {
@@ -172,7 +173,8 @@ struct unary_cursor {
     }
     template <class X, bool Cg, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
-        if constexpr (has_grad) arg.template backward<X, Cg>(j, c.child, g * op.derivative(c.child.value, c.value));
+        if constexpr (has_grad)
+            arg.template backward<X, Cg>(j, c.child, g * op.derivative(c.child.value, c.value));
     }
 };
 
@@ -238,8 +240,10 @@ struct binary_cursor {
     }
     template <class X, bool C, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
-        if constexpr (L::has_grad) lhs.template backward<X, C>(j, c.lhs, g * op.d_lhs(c.lhs.value, c.rhs.value, c.value));
-        if constexpr (R::has_grad) rhs.template backward<X, C>(j, c.rhs, g * op.d_rhs(c.lhs.value, c.rhs.value, c.value));
+        if constexpr (L::has_grad)
+            lhs.template backward<X, C>(j, c.lhs, g * op.d_lhs(c.lhs.value, c.rhs.value, c.value));
+        if constexpr (R::has_grad)
+            rhs.template backward<X, C>(j, c.rhs, g * op.d_rhs(c.lhs.value, c.rhs.value, c.value));
     }
 };
 
@@ -260,7 +264,10 @@ struct binary_expr {
     dendrite::shape shp;
 
     binary_expr(Op o, L l, R r)
-        : op(o), lhs(std::move(l)), rhs(std::move(r)), shp(broadcast_shapes(lhs.shape(), rhs.shape(), Op::name)) {}
+        : op(o),
+          lhs(std::move(l)),
+          rhs(std::move(r)),
+          shp(broadcast_shapes(lhs.shape(), rhs.shape(), Op::name)) {}
 
     const dendrite::shape& shape() const noexcept { return shp; }
     template <class F>
@@ -283,7 +290,9 @@ struct binary_expr {
         lhs.for_each_var(f);
         rhs.for_each_var(f);
     }
-    std::string describe() const { return std::string(Op::name) + "(" + lhs.describe() + ", " + rhs.describe() + ")"; }
+    std::string describe() const {
+        return std::string(Op::name) + "(" + lhs.describe() + ", " + rhs.describe() + ")";
+    }
 };
 
 template <class X, class Cc, class A, class B>
@@ -309,8 +318,8 @@ struct where_cursor {
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
         // simd::not_equal: a NaN condition is non-zero, so true, in SIMD lanes as in the tail.
-        return simd::select(simd::not_equal(cond.template value<X, C>(j), X(0)), a.template value<X, C>(j),
-                            b.template value<X, C>(j));
+        return simd::select(simd::not_equal(cond.template value<X, C>(j), X(0)),
+                            a.template value<X, C>(j), b.template value<X, C>(j));
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
@@ -345,7 +354,8 @@ struct where_expr {
         : cond(std::move(c)),
           a(std::move(x)),
           b(std::move(y)),
-          shp(broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where")) {}
+          shp(broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(),
+                               "where")) {}
 
     const dendrite::shape& shape() const noexcept { return shp; }
     template <class F>
@@ -388,7 +398,9 @@ expr::tensor_leaf<T> as_node(const tensor<T>& t) {
     return {t};
 }
 template <class N>
-    requires requires { N::leaf_count; }
+requires requires {
+    N::leaf_count;
+}
 const N& as_node(const N& n) {
     return n;
 }

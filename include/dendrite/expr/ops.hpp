@@ -19,15 +19,25 @@ using simd::constant;
 
 struct neg {
     static constexpr const char* name = "neg";
-    template <class X> static X apply(const X& x) { return simd::neg(x); }
-    template <class X> static X derivative(const X&, const X&) { return constant<X>(-1); }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::neg(x);
+    }
+    template <class X>
+    static X derivative(const X&, const X&) {
+        return constant<X>(-1);
+    }
 };
 
 struct abs {
     static constexpr const char* name = "abs";
-    template <class X> static X apply(const X& x) { return simd::abs(x); }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::abs(x);
+    }
     // Subgradient 0 at 0, as PyTorch.
-    template <class X> static X derivative(const X& x, const X&) {
+    template <class X>
+    static X derivative(const X& x, const X&) {
         return simd::select(x > constant<X>(0), constant<X>(1),
                             simd::select(x < constant<X>(0), constant<X>(-1), constant<X>(0)));
     }
@@ -35,96 +45,174 @@ struct abs {
 
 struct exp {
     static constexpr const char* name = "exp";
-    template <class X> static X apply(const X& x) { return simd::exp(x); }
-    template <class X> static X derivative(const X&, const X& y) { return y; }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::exp(x);
+    }
+    template <class X>
+    static X derivative(const X&, const X& y) {
+        return y;
+    }
 };
 
 struct log {
     static constexpr const char* name = "log";
-    template <class X> static X apply(const X& x) { return simd::log(x); }
-    template <class X> static X derivative(const X& x, const X&) { return constant<X>(1) / x; }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::log(x);
+    }
+    template <class X>
+    static X derivative(const X& x, const X&) {
+        return constant<X>(1) / x;
+    }
 };
 
 struct log1p {
     static constexpr const char* name = "log1p";
-    template <class X> static X apply(const X& x) { return simd::log1p(x); }
-    template <class X> static X derivative(const X& x, const X&) { return constant<X>(1) / (constant<X>(1) + x); }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::log1p(x);
+    }
+    template <class X>
+    static X derivative(const X& x, const X&) {
+        return constant<X>(1) / (constant<X>(1) + x);
+    }
 };
 
 struct expm1 {
     static constexpr const char* name = "expm1";
-    template <class X> static X apply(const X& x) { return simd::expm1(x); }
-    template <class X> static X derivative(const X&, const X& y) { return y + constant<X>(1); }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::expm1(x);
+    }
+    template <class X>
+    static X derivative(const X&, const X& y) {
+        return y + constant<X>(1);
+    }
 };
 
 struct sqrt {
     static constexpr const char* name = "sqrt";
-    template <class X> static X apply(const X& x) { return simd::sqrt(x); }
-    template <class X> static X derivative(const X&, const X& y) { return constant<X>(0.5) / y; }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::sqrt(x);
+    }
+    template <class X>
+    static X derivative(const X&, const X& y) {
+        return constant<X>(0.5) / y;
+    }
 };
 
 struct rsqrt {
     static constexpr const char* name = "rsqrt";
     // A full division rather than the hardware estimate: the estimate has 14 bits, and xsimd 8.1's
     // AVX-512 path does not compile.
-    template <class X> static X apply(const X& x) { return constant<X>(1) / simd::sqrt(x); }
-    template <class X> static X derivative(const X& x, const X& y) { return constant<X>(-0.5) * y / x; }
+    template <class X>
+    static X apply(const X& x) {
+        return constant<X>(1) / simd::sqrt(x);
+    }
+    template <class X>
+    static X derivative(const X& x, const X& y) {
+        return constant<X>(-0.5) * y / x;
+    }
 };
 
 struct square {
     static constexpr const char* name = "square";
-    template <class X> static X apply(const X& x) { return x * x; }
-    template <class X> static X derivative(const X& x, const X&) { return constant<X>(2) * x; }
+    template <class X>
+    static X apply(const X& x) {
+        return x * x;
+    }
+    template <class X>
+    static X derivative(const X& x, const X&) {
+        return constant<X>(2) * x;
+    }
 };
 
 struct sin {
     static constexpr const char* name = "sin";
-    template <class X> static X apply(const X& x) { return simd::sin(x); }
-    template <class X> static X derivative(const X& x, const X&) { return simd::cos(x); }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::sin(x);
+    }
+    template <class X>
+    static X derivative(const X& x, const X&) {
+        return simd::cos(x);
+    }
 };
 
 struct cos {
     static constexpr const char* name = "cos";
-    template <class X> static X apply(const X& x) { return simd::cos(x); }
-    template <class X> static X derivative(const X& x, const X&) { return -simd::sin(x); }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::cos(x);
+    }
+    template <class X>
+    static X derivative(const X& x, const X&) {
+        return -simd::sin(x);
+    }
 };
 
 struct tanh {
     static constexpr const char* name = "tanh";
-    template <class X> static X apply(const X& x) { return simd::tanh(x); }
-    template <class X> static X derivative(const X&, const X& y) { return constant<X>(1) - y * y; }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::tanh(x);
+    }
+    template <class X>
+    static X derivative(const X&, const X& y) {
+        return constant<X>(1) - y * y;
+    }
 };
 
 struct sigmoid {
     static constexpr const char* name = "sigmoid";
     // 1 / (1 + e^-x) saturates cleanly: e^-x overflows to inf for x < -88 and the quotient is 0.
-    template <class X> static X apply(const X& x) { return constant<X>(1) / (constant<X>(1) + simd::exp(-x)); }
-    template <class X> static X derivative(const X&, const X& y) { return y * (constant<X>(1) - y); }
+    template <class X>
+    static X apply(const X& x) {
+        return constant<X>(1) / (constant<X>(1) + simd::exp(-x));
+    }
+    template <class X>
+    static X derivative(const X&, const X& y) {
+        return y * (constant<X>(1) - y);
+    }
 };
 
 struct softplus {
     static constexpr const char* name = "softplus";
     // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, exact for large |x|.
-    template <class X> static X apply(const X& x) {
+    template <class X>
+    static X apply(const X& x) {
         return simd::max(x, constant<X>(0)) + simd::log1p(simd::exp(-simd::abs(x)));
     }
-    template <class X> static X derivative(const X& x, const X&) { return sigmoid::apply(x); }
+    template <class X>
+    static X derivative(const X& x, const X&) {
+        return sigmoid::apply(x);
+    }
 };
 
 struct relu {
     static constexpr const char* name = "relu";
     // The NaN-propagating simd::max: NaN stays NaN, -inf gives 0 (not 0 * -inf), -0 gives +0.
-    template <class X> static X apply(const X& x) { return simd::max(x, constant<X>(0)); }
+    template <class X>
+    static X apply(const X& x) {
+        return simd::max(x, constant<X>(0));
+    }
     // The derivative at 0 is 0.
-    template <class X> static X derivative(const X& x, const X&) {
+    template <class X>
+    static X derivative(const X& x, const X&) {
         return simd::select(x > constant<X>(0), constant<X>(1), constant<X>(0));
     }
 };
 
 struct erf {
     static constexpr const char* name = "erf";
-    template <class X> static X apply(const X& x) { return simd::erf(x); }
-    template <class X> static X derivative(const X& x, const X&) {
+    template <class X>
+    static X apply(const X& x) {
+        return simd::erf(x);
+    }
+    template <class X>
+    static X derivative(const X& x, const X&) {
         return constant<X>(1.1283791670955126) * simd::exp(-x * x);  // 2 / sqrt(pi)
     }
 };
@@ -133,77 +221,135 @@ struct erf {
 
 struct add {
     static constexpr const char* name = "add";
-    template <class X> static X apply(const X& a, const X& b) { return a + b; }
-    template <class X> static X d_lhs(const X&, const X&, const X&) { return constant<X>(1); }
-    template <class X> static X d_rhs(const X&, const X&, const X&) { return constant<X>(1); }
+    template <class X>
+    static X apply(const X& a, const X& b) {
+        return a + b;
+    }
+    template <class X>
+    static X d_lhs(const X&, const X&, const X&) {
+        return constant<X>(1);
+    }
+    template <class X>
+    static X d_rhs(const X&, const X&, const X&) {
+        return constant<X>(1);
+    }
 };
 
 struct sub {
     static constexpr const char* name = "sub";
-    template <class X> static X apply(const X& a, const X& b) { return a - b; }
-    template <class X> static X d_lhs(const X&, const X&, const X&) { return constant<X>(1); }
-    template <class X> static X d_rhs(const X&, const X&, const X&) { return constant<X>(-1); }
+    template <class X>
+    static X apply(const X& a, const X& b) {
+        return a - b;
+    }
+    template <class X>
+    static X d_lhs(const X&, const X&, const X&) {
+        return constant<X>(1);
+    }
+    template <class X>
+    static X d_rhs(const X&, const X&, const X&) {
+        return constant<X>(-1);
+    }
 };
 
 struct mul {
     static constexpr const char* name = "mul";
-    template <class X> static X apply(const X& a, const X& b) { return a * b; }
-    template <class X> static X d_lhs(const X&, const X& b, const X&) { return b; }
-    template <class X> static X d_rhs(const X& a, const X&, const X&) { return a; }
+    template <class X>
+    static X apply(const X& a, const X& b) {
+        return a * b;
+    }
+    template <class X>
+    static X d_lhs(const X&, const X& b, const X&) {
+        return b;
+    }
+    template <class X>
+    static X d_rhs(const X& a, const X&, const X&) {
+        return a;
+    }
 };
 
 struct div {
     static constexpr const char* name = "div";
-    template <class X> static X apply(const X& a, const X& b) { return a / b; }
-    template <class X> static X d_lhs(const X&, const X& b, const X&) { return constant<X>(1) / b; }
-    template <class X> static X d_rhs(const X&, const X& b, const X& y) { return -y / b; }
+    template <class X>
+    static X apply(const X& a, const X& b) {
+        return a / b;
+    }
+    template <class X>
+    static X d_lhs(const X&, const X& b, const X&) {
+        return constant<X>(1) / b;
+    }
+    template <class X>
+    static X d_rhs(const X&, const X& b, const X& y) {
+        return -y / b;
+    }
 };
 
 struct maximum {
     static constexpr const char* name = "max";
-    template <class X> static X apply(const X& a, const X& b) { return simd::max(a, b); }
+    template <class X>
+    static X apply(const X& a, const X& b) {
+        return simd::max(a, b);
+    }
     // Ties send the gradient to the left operand, so it is never counted twice.
-    template <class X> static X d_lhs(const X& a, const X& b, const X&) {
+    template <class X>
+    static X d_lhs(const X& a, const X& b, const X&) {
         return simd::select(a >= b, constant<X>(1), constant<X>(0));
     }
-    template <class X> static X d_rhs(const X& a, const X& b, const X&) {
+    template <class X>
+    static X d_rhs(const X& a, const X& b, const X&) {
         return simd::select(a >= b, constant<X>(0), constant<X>(1));
     }
 };
 
 struct minimum {
     static constexpr const char* name = "min";
-    template <class X> static X apply(const X& a, const X& b) { return simd::min(a, b); }
-    template <class X> static X d_lhs(const X& a, const X& b, const X&) {
+    template <class X>
+    static X apply(const X& a, const X& b) {
+        return simd::min(a, b);
+    }
+    template <class X>
+    static X d_lhs(const X& a, const X& b, const X&) {
         return simd::select(a <= b, constant<X>(1), constant<X>(0));
     }
-    template <class X> static X d_rhs(const X& a, const X& b, const X&) {
+    template <class X>
+    static X d_rhs(const X& a, const X& b, const X&) {
         return simd::select(a <= b, constant<X>(0), constant<X>(1));
     }
 };
 
 struct pow {
     static constexpr const char* name = "pow";
-    template <class X> static X apply(const X& a, const X& b) { return simd::pow(a, b); }
+    template <class X>
+    static X apply(const X& a, const X& b) {
+        return simd::pow(a, b);
+    }
     // b * a^(b-1) rather than b * y / a, which is 0/0 at a = 0.
-    template <class X> static X d_lhs(const X& a, const X& b, const X&) {
+    template <class X>
+    static X d_lhs(const X& a, const X& b, const X&) {
         return b * simd::pow(a, b - constant<X>(1));
     }
     // y * log(a), taken as 0 where y is 0 so that 0^b does not give 0 * -inf.
-    template <class X> static X d_rhs(const X& a, const X&, const X& y) {
+    template <class X>
+    static X d_rhs(const X& a, const X&, const X& y) {
         return simd::select(y == constant<X>(0), constant<X>(0), y * simd::log(a));
     }
 };
 
 // Comparisons give 1 or 0 in the value type; their derivative is zero everywhere it exists.
-#define DENDRITE_COMPARISON_OP(op_name, op)                                                     \
-    struct op_name {                                                                            \
-        static constexpr const char* name = #op_name;                                           \
-        template <class X> static X apply(const X& a, const X& b) {                             \
-            return simd::select(a op b, constant<X>(1), constant<X>(0));                        \
-        }                                                                                       \
-        template <class X> static X d_lhs(const X&, const X&, const X&) { return constant<X>(0); } \
-        template <class X> static X d_rhs(const X&, const X&, const X&) { return constant<X>(0); } \
+#define DENDRITE_COMPARISON_OP(op_name, op)                              \
+    struct op_name {                                                     \
+        static constexpr const char* name = #op_name;                    \
+        template <class X>                                               \
+        static X apply(const X& a, const X& b) {                         \
+            return simd::select(a op b, constant<X>(1), constant<X>(0)); \
+        }                                                                \
+        template <class X>                                               \
+        static X d_lhs(const X&, const X&, const X&) {                   \
+            return constant<X>(0);                                       \
+        }                                                                \
+        template <class X>                                               \
+        static X d_rhs(const X&, const X&, const X&) {                   \
+            return constant<X>(0);                                       \
+        }                                                                \
     };
 DENDRITE_COMPARISON_OP(less, <)
 DENDRITE_COMPARISON_OP(less_equal, <=)
@@ -215,11 +361,18 @@ DENDRITE_COMPARISON_OP(equal, ==)
 struct not_equal {
     static constexpr const char* name = "not_equal";
     // simd::not_equal, not the batch operator!=, so that NaN != x is 1 in SIMD lanes too.
-    template <class X> static X apply(const X& a, const X& b) {
+    template <class X>
+    static X apply(const X& a, const X& b) {
         return simd::select(simd::not_equal(a, b), constant<X>(1), constant<X>(0));
     }
-    template <class X> static X d_lhs(const X&, const X&, const X&) { return constant<X>(0); }
-    template <class X> static X d_rhs(const X&, const X&, const X&) { return constant<X>(0); }
+    template <class X>
+    static X d_lhs(const X&, const X&, const X&) {
+        return constant<X>(0);
+    }
+    template <class X>
+    static X d_rhs(const X&, const X&, const X&) {
+        return constant<X>(0);
+    }
 };
 
 }  // namespace dendrite::ops

@@ -12,22 +12,45 @@
 namespace dendrite::expr {
 
 struct sum_reducer {
-    template <class X> static X identity() { return simd::constant<X>(0); }
-    template <class X> static X combine(const X& a, const X& b) { return a + b; }
-    template <class T> static T horizontal(const simd::batch<T>& v) { return simd::hsum(v); }
+    template <class X>
+    static X identity() {
+        return simd::constant<X>(0);
+    }
+    template <class X>
+    static X combine(const X& a, const X& b) {
+        return a + b;
+    }
+    template <class T>
+    static T horizontal(const simd::batch<T>& v) {
+        return simd::hsum(v);
+    }
 };
 struct max_reducer {
-    template <class X> static X identity() { return simd::constant<X>(-std::numeric_limits<simd::scalar_t<X>>::infinity()); }
-    template <class X> static X combine(const X& a, const X& b) { return simd::max(b, a); }
-    template <class T> static T horizontal(const simd::batch<T>& v) {
+    template <class X>
+    static X identity() {
+        return simd::constant<X>(-std::numeric_limits<simd::scalar_t<X>>::infinity());
+    }
+    template <class X>
+    static X combine(const X& a, const X& b) {
+        return simd::max(b, a);
+    }
+    template <class T>
+    static T horizontal(const simd::batch<T>& v) {
         // hmax's comparisons would drop a NaN lane.
         return simd::any_nan(v) ? std::numeric_limits<T>::quiet_NaN() : simd::hmax(v);
     }
 };
 struct min_reducer {
-    template <class X> static X identity() { return simd::constant<X>(std::numeric_limits<simd::scalar_t<X>>::infinity()); }
-    template <class X> static X combine(const X& a, const X& b) { return simd::min(b, a); }
-    template <class T> static T horizontal(const simd::batch<T>& v) {
+    template <class X>
+    static X identity() {
+        return simd::constant<X>(std::numeric_limits<simd::scalar_t<X>>::infinity());
+    }
+    template <class X>
+    static X combine(const X& a, const X& b) {
+        return simd::min(b, a);
+    }
+    template <class T>
+    static T horizontal(const simd::batch<T>& v) {
         return simd::any_nan(v) ? std::numeric_limits<T>::quiet_NaN() : simd::hmin(v);
     }
 };
@@ -62,10 +85,13 @@ typename Node::value_type reduce_all(const Node& n) {
                 acc2 = R::combine(acc2, cur.template value<B, false>(j + 2 * W));
                 acc3 = R::combine(acc3, cur.template value<B, false>(j + 3 * W));
             }
-            for (; j + W <= inner; j += W) acc0 = R::combine(acc0, cur.template value<B, false>(j));
-            for (; j < inner; ++j) tail = R::combine(tail, cur.template value<T, false>(j));
+            for (; j + W <= inner; j += W)
+                acc0 = R::combine(acc0, cur.template value<B, false>(j));
+            for (; j < inner; ++j)
+                tail = R::combine(tail, cur.template value<T, false>(j));
         }
-        return R::combine(tail, R::horizontal(R::combine(R::combine(acc0, acc1), R::combine(acc2, acc3))));
+        return R::combine(
+            tail, R::horizontal(R::combine(R::combine(acc0, acc1), R::combine(acc2, acc3))));
     };
     auto reduce_flat = [&](std::size_t b, std::size_t e) -> T {
         auto cur = proto;
@@ -79,28 +105,35 @@ typename Node::value_type reduce_all(const Node& n) {
             acc2 = R::combine(acc2, cur.template value<B, true>(j + 2 * W));
             acc3 = R::combine(acc3, cur.template value<B, true>(j + 3 * W));
         }
-        for (; j + W <= e; j += W) acc0 = R::combine(acc0, cur.template value<B, true>(j));
-        for (; j < e; ++j) tail = R::combine(tail, cur.template value<T, true>(j));
-        return R::combine(tail, R::horizontal(R::combine(R::combine(acc0, acc1), R::combine(acc2, acc3))));
+        for (; j + W <= e; j += W)
+            acc0 = R::combine(acc0, cur.template value<B, true>(j));
+        for (; j < e; ++j)
+            tail = R::combine(tail, cur.template value<T, true>(j));
+        return R::combine(
+            tail, R::horizontal(R::combine(R::combine(acc0, acc1), R::combine(acc2, acc3))));
     };
     auto combine = [](T a, T b) { return R::combine(a, b); };
     if (plan.size() == 0) return R::template identity<T>();
     if (plan.contiguous)
-        return simd::parallel_reduce(plan.size(), W, simd::parallel_threshold, R::template identity<T>(), reduce_flat,
-                                     combine);
-    return simd::parallel_reduce(plan.rows(), 1, std::max<std::size_t>(1, simd::parallel_threshold / std::max<std::size_t>(inner, 1)),
-                                 R::template identity<T>(), reduce_rows, combine);
+        return simd::parallel_reduce(plan.size(), W, simd::parallel_threshold,
+                                     R::template identity<T>(), reduce_flat, combine);
+    return simd::parallel_reduce(
+        plan.rows(), 1,
+        std::max<std::size_t>(1, simd::parallel_threshold / std::max<std::size_t>(inner, 1)),
+        R::template identity<T>(), reduce_rows, combine);
 }
 
 inline std::size_t check_axis(const shape& s, std::size_t axis, const char* what) {
     if (axis >= s.rank())
-        throw shape_error(std::string(what) + ": axis " + std::to_string(axis) + " out of range for shape " + s.str());
+        throw shape_error(std::string(what) + ": axis " + std::to_string(axis) +
+                          " out of range for shape " + s.str());
     return axis;
 }
 
 /// Reduces node `n` along `axis` with reducer R into a new tensor.
 template <class R, class Node>
-tensor<typename Node::value_type> reduce_axis(const Node& n, std::size_t axis, bool keepdims, const char* what) {
+tensor<typename Node::value_type> reduce_axis(const Node& n, std::size_t axis, bool keepdims,
+                                              const char* what) {
     using T = typename Node::value_type;
     const shape& s = n.shape();
     check_axis(s, axis, what);
@@ -124,24 +157,32 @@ tensor<typename Node::value_type> reduce_axis(const Node& n, std::size_t axis, b
         const std::size_t d1 = plan.dims[1], d2 = plan.dims[2], inner = plan.dims[3];
         constexpr std::size_t W = simd::width<T>;
         using B = simd::batch<T>;
-        simd::parallel_for(plan.rows(), 1, std::max<std::size_t>(1, simd::parallel_threshold / std::max<std::size_t>(inner, 1)),
-                           [&](std::size_t rb, std::size_t re) {
-                               auto cur = proto;
-                               for (std::size_t r = rb; r < re; ++r) {
-                                   cur.set_row(r / (d1 * d2), (r / d2) % d1, r % d2);
-                                   B acc = R::template identity<B>();
-                                   T tail = R::template identity<T>();
-                                   std::size_t j = 0;
-                                   for (; j + W <= inner; j += W) acc = R::combine(acc, cur.in.template value<B, false>(j));
-                                   for (; j < inner; ++j) tail = R::combine(tail, cur.in.template value<T, false>(j));
-                                   *cur.out.row = R::combine(tail, R::horizontal(acc));
-                               }
-                           });
+        simd::parallel_for(
+            plan.rows(), 1,
+            std::max<std::size_t>(1, simd::parallel_threshold / std::max<std::size_t>(inner, 1)),
+            [&](std::size_t rb, std::size_t re) {
+                auto cur = proto;
+                for (std::size_t r = rb; r < re; ++r) {
+                    cur.set_row(r / (d1 * d2), (r / d2) % d1, r % d2);
+                    B acc = R::template identity<B>();
+                    T tail = R::template identity<T>();
+                    std::size_t j = 0;
+                    for (; j + W <= inner; j += W)
+                        acc = R::combine(acc, cur.in.template value<B, false>(j));
+                    for (; j < inner; ++j)
+                        tail = R::combine(tail, cur.in.template value<T, false>(j));
+                    *cur.out.row = R::combine(tail, R::horizontal(acc));
+                }
+            });
     } else {
         // Along an outer axis: rows fold into the same output row, so this stays on one thread.
-        run_plan<T>(plan, proto, []<class X, bool C>(auto& cur, std::size_t j) {
-            cur.out.template store<X, C>(j, R::combine(cur.out.template load<X, C>(j), cur.in.template value<X, C>(j)));
-        }, /*parallel=*/false);
+        run_plan<T>(
+            plan, proto,
+            []<class X, bool C>(auto& cur, std::size_t j) {
+                cur.out.template store<X, C>(
+                    j, R::combine(cur.out.template load<X, C>(j), cur.in.template value<X, C>(j)));
+            },
+            /*parallel=*/false);
     }
     return keepdims ? out : out.reshape(s.without(axis));
 }
@@ -215,7 +256,8 @@ auto logsumexp(const E& e, std::size_t axis, bool keepdims = false) {
     m.for_each_offset([&](std::ptrdiff_t off) {
         if (std::isinf(m.data()[off])) m.data()[off] = T(0);
     });
-    tensor<T> s = expr::reduce_axis<expr::sum_reducer>(as_node(exp(n - m)), axis, true, "logsumexp");
+    tensor<T> s =
+        expr::reduce_axis<expr::sum_reducer>(as_node(exp(n - m)), axis, true, "logsumexp");
     s.assign(m + log(s));
     return keepdims ? s : s.reshape(n.shape().without(axis));
 }
@@ -230,7 +272,8 @@ std::int64_t arg_extreme_all(const Node& n) {
     std::int64_t best = 0;
     for (std::size_t i = 1; i < v.size(); ++i) {
         if (p[best] != p[best]) break;
-        if (p[i] != p[i] || (Max ? p[i] > p[best] : p[i] < p[best])) best = static_cast<std::int64_t>(i);
+        if (p[i] != p[i] || (Max ? p[i] > p[best] : p[i] < p[best]))
+            best = static_cast<std::int64_t>(i);
     }
     return best;
 }
@@ -239,13 +282,16 @@ tensor<std::int64_t> arg_extreme_axis(const Node& n, std::size_t axis) {
     using T = typename Node::value_type;
     tensor<T> v = n;
     check_axis(v.shape(), axis, Max ? "argmax" : "argmin");
-    if (v.dim(axis) == 0) throw shape_error(std::string(Max ? "argmax" : "argmin") + ": axis of extent 0");
+    if (v.dim(axis) == 0)
+        throw shape_error(std::string(Max ? "argmax" : "argmin") + ": axis of extent 0");
     const shape os = v.shape().without(axis);
     tensor<std::int64_t> out = tensor<std::int64_t>::uninitialized(os);
     const std::size_t len = v.dim(axis);
     std::size_t outer = 1, inner = 1;
-    for (std::size_t a = 0; a < axis; ++a) outer *= v.dim(a);
-    for (std::size_t a = axis + 1; a < v.rank(); ++a) inner *= v.dim(a);
+    for (std::size_t a = 0; a < axis; ++a)
+        outer *= v.dim(a);
+    for (std::size_t a = axis + 1; a < v.rank(); ++a)
+        inner *= v.dim(a);
     const T* p = v.data();
     for (std::size_t o = 0; o < outer; ++o)
         for (std::size_t i = 0; i < inner; ++i) {

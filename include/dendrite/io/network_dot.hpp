@@ -32,10 +32,14 @@ void write_network_dot(const std::filesystem::path& path, const std::vector<laye
 
 /// The picture of any network with `layer_sizes()` (nn::sequential, nn::network).
 template <class Net>
-    requires requires(Net& n) { n.layer_sizes(); }
-void write_network_dot(const std::filesystem::path& path, Net& net, const dot_options& options = {}) {
+requires requires(Net& n) {
+    n.layer_sizes();
+}
+void write_network_dot(const std::filesystem::path& path, Net& net,
+                       const dot_options& options = {}) {
     std::vector<layer_column> columns;
-    for (auto& [label, size] : net.layer_sizes()) columns.push_back({label, size});
+    for (auto& [label, size] : net.layer_sizes())
+        columns.push_back({label, size});
     write_network_dot(path, columns, options);
 }
 

@@ -36,15 +36,23 @@ inline constexpr auto elu = [](const auto& x) { return where(x > 0, x, expm1(x))
 inline constexpr auto selu = [](const auto& x) {
     return 1.0507009873554805 * where(x > 0, x, 1.6732632423543772 * expm1(x));
 };
-inline constexpr auto gelu = [](const auto& x) { return 0.5 * x * (1.0 + erf(x * 0.7071067811865476)); };
+inline constexpr auto gelu = [](const auto& x) {
+    return 0.5 * x * (1.0 + erf(x * 0.7071067811865476));
+};
 inline constexpr auto gelu_tanh = [](const auto& x) {
     return 0.5 * x * (1.0 + dendrite::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
 };
 inline constexpr auto softsign = [](const auto& x) { return x / (1.0 + abs(x)); };
 inline constexpr auto silu = [](const auto& x) { return x * dendrite::sigmoid(x); };
-inline constexpr auto mish = [](const auto& x) { return x * dendrite::tanh(dendrite::softplus(x)); };
-inline constexpr auto hard_sigmoid = [](const auto& x) { return min(max(x * (1.0 / 6.0) + 0.5, 0.0), 1.0); };
-inline constexpr auto hard_swish = [](const auto& x) { return x * min(max(x * (1.0 / 6.0) + 0.5, 0.0), 1.0); };
+inline constexpr auto mish = [](const auto& x) {
+    return x * dendrite::tanh(dendrite::softplus(x));
+};
+inline constexpr auto hard_sigmoid = [](const auto& x) {
+    return min(max(x * (1.0 / 6.0) + 0.5, 0.0), 1.0);
+};
+inline constexpr auto hard_swish = [](const auto& x) {
+    return x * min(max(x * (1.0 / 6.0) + 0.5, 0.0), 1.0);
+};
 }  // namespace fn
 
 /// Leaky ReLU with the given negative slope: x for x > 0, slope * x otherwise.
@@ -74,7 +82,9 @@ inline constexpr activation hard_sigmoid{fn::hard_sigmoid, "hard_sigmoid"};
 inline constexpr activation hard_swish{fn::hard_swish, "hard_swish"};
 
 /// Leaky ReLU with a chosen slope: `nn::leaky_relu_with(0.2)`.
-constexpr activation<leaky_relu_fn> leaky_relu_with(double slope) { return {leaky_relu_fn{slope}, "leaky_relu"}; }
+constexpr activation<leaky_relu_fn> leaky_relu_with(double slope) {
+    return {leaky_relu_fn{slope}, "leaky_relu"};
+}
 
 /// g(f(x)): consecutive element-wise layers fuse into one activation, hence one kernel.
 template <class F, class G>

@@ -18,6 +18,7 @@
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/dense.hpp"
 #include "dendrite/nn/init.hpp"
+#include "dendrite/nn/normalization.hpp"
 #include "dendrite/nn/parameter.hpp"
 
 namespace dendrite::nn {
@@ -75,18 +76,31 @@ class conv2d_layer {
                               ") and out_channels (" + std::to_string(out_channels) + ")");
     }
 
+    /// Takes the parameters of `other` with a new activation: how a convolution absorbs the
+    /// activation after it.
+    template <class OtherAct>
+    conv2d_layer(conv2d_layer<T, OtherAct>&& other, Act act, std::string activation_name)
+        : weight(std::move(other.weight)),
+          bias_(std::move(other.bias_)),
+          options_(other.options_),
+          act_(act),
+          has_bias_(other.has_bias_),
+          name_(std::move(other.name_)),
+          activation_name_(std::move(activation_name)) {}
+
     std::size_t in_channels() const noexcept { return weight.value.dim(1) * options_.groups; }
     std::size_t out_channels() const noexcept { return weight.value.dim(0); }
     const conv2d_options& options() const noexcept { return options_; }
     const Act& activation() const noexcept { return act_; }
+    const std::string& activation_name() const noexcept { return activation_name_; }
 
     var<T> forward(const context& ctx, const var<T>& x) {
         const auto w = dendrite::parameter(ctx.tape, weight.value, weight.grad);
         const auto act = detail::conv_activation(act_);
         if (has_bias_)
-            return conv2d(x, w, dendrite::parameter(ctx.tape, bias_.value, bias_.grad), options_,
-                          act);
-        return conv2d(x, w, options_, act);
+            return dendrite::conv2d(x, w, dendrite::parameter(ctx.tape, bias_.value, bias_.grad),
+                                    options_, act);
+        return dendrite::conv2d(x, w, options_, act);
     }
 
     void init(rng& g) {
@@ -109,17 +123,21 @@ class conv2d_layer {
                (options_.dilation_h != 1 ? ", dilation " + std::to_string(options_.dilation_h)
                                          : "") +
                (options_.groups != 1 ? ", groups " + std::to_string(options_.groups) : "") +
-               (has_bias_ ? ")" : ", no bias)");
+               (has_bias_ ? ")" : ", no bias)") +
+               (activation_name_.empty() ? "" : " + " + activation_name_ + " (fused)");
     }
 
     nn::parameter<T> weight;
 
   private:
+    template <class, class>
+    friend class conv2d_layer;
     nn::parameter<T> bias_;
     conv2d_options options_;
     [[no_unique_address]] Act act_;
     bool has_bias_;
     std::string name_;
+    std::string activation_name_;
 };
 
 /// Max pooling with a square window (stride defaults to the window): [N, C, H, W] ->
@@ -139,7 +157,7 @@ class max_pool2d_layer {
     explicit max_pool2d_layer(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
         : options_{kernel, stride, padding} {}
 
-    var<T> forward(const context&, const var<T>& x) { return max_pool2d(x, options_); }
+    var<T> forward(const context&, const var<T>& x) { return dendrite::max_pool2d(x, options_); }
     void init(rng&) {}
     template <class F>
     void for_each_parameter(F&&) {}
@@ -168,7 +186,7 @@ class avg_pool2d_layer {
         : options_{kernel, stride, padding}, count_include_pad_(count_include_pad) {}
 
     var<T> forward(const context&, const var<T>& x) {
-        return avg_pool2d(x, options_, count_include_pad_);
+        return dendrite::avg_pool2d(x, options_, count_include_pad_);
     }
     void init(rng&) {}
     template <class F>
@@ -192,7 +210,7 @@ class global_avg_pool2d_layer {
         std::array<std::size_t, 3> chw) noexcept {
         return {chw[0]};
     }
-    var<T> forward(const context&, const var<T>& x) { return global_avg_pool2d(x); }
+    var<T> forward(const context&, const var<T>& x) { return dendrite::global_avg_pool2d(x); }
     void init(rng&) {}
     template <class F>
     void for_each_parameter(F&&) {}
@@ -206,86 +224,47 @@ class global_avg_pool2d_layer {
 /// Composed from differentiable ops over the [N, C, H W] view, so its backward is derived.
 /// Cost: about 8 passes over x forward and backward.
 template <class T>
-class batch_norm2d_layer {
+class batch_norm2d_layer : public detail::batch_norm_state<T> {
+    using base = detail::batch_norm_state<T>;
+
   public:
-    using value_type = T;
     static constexpr std::array<std::size_t, 3> output_dims(
         std::array<std::size_t, 3> chw) noexcept {
         return chw;
     }
     explicit batch_norm2d_layer(std::size_t channels, double momentum = 0.1, double eps = 1e-5,
                                 std::string name = "batch_norm2d")
-        : gamma(shape{channels}, name + ".weight", false, T(1)),
-          beta(shape{channels}, name + ".bias", false),
-          running_mean(shape{channels}),
-          running_var(shape{channels}, T(1)),
-          momentum_(static_cast<T>(momentum)),
-          eps_(static_cast<T>(eps)),
-          name_(std::move(name)) {}
+        : base(channels, momentum, eps, std::move(name)) {}
 
     var<T> forward(const context& ctx, const var<T>& x) {
         const shape& xs = x.shape();
-        const std::size_t c = gamma.size();
+        const std::size_t c = this->gamma.size();
         if (xs.rank() != 4 || xs[1] != c)
-            throw shape_error(name_ + ": expects [N, " + std::to_string(c) + ", H, W], got " +
+            throw shape_error(this->name_ + ": expects [N, " + std::to_string(c) + ", H, W], got " +
                               xs.str());
         tape& t = ctx.tape;
         const shape per_channel{1, c, 1};
-        const auto g = reshape(dendrite::parameter(t, gamma.value, gamma.grad), per_channel);
-        const auto b = reshape(dendrite::parameter(t, beta.value, beta.grad), per_channel);
+        const auto g =
+            reshape(dendrite::parameter(t, this->gamma.value, this->gamma.grad), per_channel);
+        const auto b =
+            reshape(dendrite::parameter(t, this->beta.value, this->beta.grad), per_channel);
         const var<T> xr = reshape(x, shape{xs[0], c, xs[2] * xs[3]});
         if (!ctx.training) {
-            const tensor<T> rm = running_mean.reshape(per_channel);
-            const tensor<T> rv = running_var.reshape(per_channel);
-            return reshape(var<T>((xr - rm) * rsqrt(rv + eps_) * g + b), xs);
+            const tensor<T> rm = this->running_mean.reshape(per_channel);
+            const tensor<T> rv = this->running_var.reshape(per_channel);
+            return reshape(var<T>((xr - rm) * rsqrt(rv + this->eps_) * g + b), xs);
         }
         const var<T> mu = mean(mean(xr, 2, true), 0, true);
         const var<T> centered = xr - mu;
         const var<T> variance = mean(mean(square(centered), 2, true), 0, true);
-        {
-            const T m = static_cast<T>(xs[0] * xs[2] * xs[3]);
-            const T unbias = m > 1 ? m / (m - 1) : T(1);
-            running_mean.assign(running_mean * (1 - momentum_) +
-                                mu.value().reshape(running_mean.shape()) * momentum_);
-            running_var.assign(running_var * (1 - momentum_) +
-                               variance.value().reshape(running_var.shape()) *
-                                   (momentum_ * unbias));
-        }
-        return reshape(var<T>(centered * rsqrt(variance + eps_) * g + b), xs);
-    }
-    void init(rng&) {
-        gamma.value.fill(T(1));
-        beta.value.fill(T(0));
-        running_mean.fill(T(0));
-        running_var.fill(T(1));
-    }
-    template <class F>
-    void for_each_parameter(F&& f) {
-        f(gamma);
-        f(beta);
-    }
-    /// Running statistics, named after the scale parameter as batch_norm_layer's are.
-    template <class F>
-    void for_each_buffer(F&& f) {
-        const auto named = [&](const char* what) {
-            std::string n = gamma.name;
-            const std::size_t at = n.rfind(".weight");
-            return at == std::string::npos ? n + "." + what : n.replace(at + 1, 6, what);
-        };
-        f(named("running_mean"), running_mean);
-        f(named("running_var"), running_var);
+        this->update_running(mu.value(), variance.value(), xs[0] * xs[2] * xs[3]);
+        return reshape(var<T>(centered * rsqrt(variance + this->eps_) * g + b), xs);
     }
     std::string describe() const {
-        return std::string(kind) + "(" + std::to_string(gamma.size()) + ")";
+        return std::string(kind) + "(" + std::to_string(this->gamma.size()) + ")";
     }
 
-    nn::parameter<T> gamma, beta;
-    tensor<T> running_mean, running_var;
     static constexpr const char* kind = "batch_norm2d";
-
-  private:
-    T momentum_, eps_;
-    std::string name_;
 };
 
 }  // namespace dendrite::nn

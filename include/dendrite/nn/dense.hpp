@@ -42,12 +42,16 @@ struct default_init<activation<F>> : default_init<F> {};
 /// suited to the activation (He for ReLU-like, LeCun for SELU, Glorot otherwise); biases at 0.
 template <class T, class Act = std::remove_cvref_t<decltype(fn::identity)>>
 class dense_layer {
-public:
+  public:
     using value_type = T;
 
-    dense_layer(std::size_t in, std::size_t out, bool bias = true, Act act = {}, std::string name = "dense")
-        : weight(shape{in, out}, name + ".weight"), bias_(shape{bias ? out : 0}, name + ".bias", false),
-          act_(act), has_bias_(bias), name_(std::move(name)) {}
+    dense_layer(std::size_t in, std::size_t out, bool bias = true, Act act = {},
+                std::string name = "dense")
+        : weight(shape{in, out}, name + ".weight"),
+          bias_(shape{bias ? out : 0}, name + ".bias", false),
+          act_(act),
+          has_bias_(bias),
+          name_(std::move(name)) {}
 
     /// Takes the parameters of `other` (same sizes) with a new activation: how a dense layer
     /// absorbs the activation after it.
@@ -68,7 +72,9 @@ public:
 
     var<T> forward(const context& ctx, const var<T>& x) {
         auto w = dendrite::parameter(ctx.tape, weight.value, weight.grad);
-        if (has_bias_) return dendrite::dense(x, w, dendrite::parameter(ctx.tape, bias_.value, bias_.grad), act_);
+        if (has_bias_)
+            return dendrite::dense(x, w, dendrite::parameter(ctx.tape, bias_.value, bias_.grad),
+                                   act_);
         return var<T>(act_(matmul(x, w)));
     }
 
@@ -85,12 +91,13 @@ public:
 
     std::string describe() const {
         return "dense(" + std::to_string(in_features()) + " -> " + std::to_string(out_features()) +
-               (has_bias_ ? ")" : ", no bias)") + (activation_name_.empty() ? "" : " + " + activation_name_ + " (fused)");
+               (has_bias_ ? ")" : ", no bias)") +
+               (activation_name_.empty() ? "" : " + " + activation_name_ + " (fused)");
     }
 
     nn::parameter<T> weight;
 
-private:
+  private:
     template <class, class>
     friend class dense_layer;
     nn::parameter<T> bias_;
@@ -103,9 +110,10 @@ private:
 /// An element-wise activation as a layer: one fused tape node.
 template <class T, class F>
 class activation_layer {
-public:
+  public:
     using value_type = T;
-    explicit activation_layer(F f, std::string name = "activation") : f_(f), name_(std::move(name)) {}
+    explicit activation_layer(F f, std::string name = "activation")
+        : f_(f), name_(std::move(name)) {}
 
     var<T> forward(const context&, const var<T>& x) { return var<T>(f_(x)); }
     void init(rng&) {}
@@ -115,7 +123,7 @@ public:
     const F& function() const noexcept { return f_; }
     const std::string& name() const noexcept { return name_; }
 
-private:
+  private:
     [[no_unique_address]] F f_;
     std::string name_;
 };

@@ -17,18 +17,23 @@ namespace dendrite::nn {
 /// derivative (the mask itself) is derived.
 template <class T>
 class dropout_layer {
-public:
+  public:
     using value_type = T;
     explicit dropout_layer(double p) : p_(p) {
-        if (!(p >= 0 && p < 1)) throw std::invalid_argument("dropout: probability must be in [0, 1), got " + std::to_string(p));
+        if (!(p >= 0 && p < 1))
+            throw std::invalid_argument("dropout: probability must be in [0, 1), got " +
+                                        std::to_string(p));
     }
 
     var<T> forward(const context& ctx, const var<T>& x) {
         if (!ctx.training || p_ == 0) return x;
-        if (!ctx.random) throw std::invalid_argument("dropout: training needs a random generator in the context");
+        if (!ctx.random)
+            throw std::invalid_argument(
+                "dropout: training needs a random generator in the context");
         tensor<T> mask = ctx.tape.acquire_value<T>(x.shape());
         const T keep = static_cast<T>(1 / (1 - p_));
-        for (T& m : mask.span()) m = ctx.random->uniform() < p_ ? T(0) : keep;
+        for (T& m : mask.span())
+            m = ctx.random->uniform() < p_ ? T(0) : keep;
         return var<T>(x * mask);
     }
     void init(rng&) {}
@@ -41,7 +46,7 @@ public:
     }
     double probability() const noexcept { return p_; }
 
-private:
+  private:
     double p_;
 };
 

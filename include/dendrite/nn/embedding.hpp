@@ -17,7 +17,7 @@ namespace dendrite::nn {
 /// The table starts N(0, 1), as in PyTorch.
 template <class T>
 class embedding_layer {
-public:
+  public:
     using value_type = T;
     embedding_layer(std::size_t vocabulary, std::size_t dim, std::string name = "embedding")
         : table(shape{vocabulary, dim}, name + ".weight"), name_(std::move(name)) {}
@@ -25,28 +25,33 @@ public:
     var<T> forward(const context& ctx, const var<T>& ids) {
         const std::size_t vocab = table.value.dim(0), dim = table.value.dim(1);
         if (ids.size() != (ids.shape().rank() == 0 ? 1 : ids.shape()[0]))
-            throw shape_error(name_ + ": expects one id per sample ([batch] or [batch, 1]), got " + ids.shape().str());
+            throw shape_error(name_ + ": expects one id per sample ([batch] or [batch, 1]), got " +
+                              ids.shape().str());
         const std::size_t batch = ids.shape()[0];
         tensor<T> out = ctx.tape.acquire_value<T>(shape{batch, dim});
         const T* id = ids.value().data();
         for (std::size_t i = 0; i < batch; ++i) {
             const T v = id[i];
             if (!(v >= 0 && v < static_cast<T>(vocab)) || v != std::floor(v))
-                throw std::out_of_range(name_ + ": id " + std::to_string(v) + " at index " + std::to_string(i) +
-                                        " is not an integer in [0, " + std::to_string(vocab) + ")");
+                throw std::out_of_range(name_ + ": id " + std::to_string(v) + " at index " +
+                                        std::to_string(i) + " is not an integer in [0, " +
+                                        std::to_string(vocab) + ")");
             const T* row = table.value.data() + static_cast<std::size_t>(v) * dim;
             std::copy(row, row + dim, out.data() + i * dim);
         }
         auto w = dendrite::parameter(ctx.tape, table.value, table.grad);
-        return record_op(ctx.tape, "embedding", out, w.requires_grad(), [w, ids, dim](tape& t, const tensor<T>& g) {
-            T* dw = w.node().grad_accumulator(t).data();
-            const std::size_t batch = ids.shape()[0];
-            for (std::size_t i = 0; i < batch; ++i) {
-                T* row = dw + static_cast<std::size_t>(ids.value().data()[i]) * dim;
-                const T* gi = g.data() + i * dim;
-                for (std::size_t j = 0; j < dim; ++j) row[j] += gi[j];
-            }
-        });
+        return record_op(ctx.tape, "embedding", out, w.requires_grad(),
+                         [w, ids, dim](tape& t, const tensor<T>& g) {
+                             T* dw = w.node().grad_accumulator(t).data();
+                             const std::size_t batch = ids.shape()[0];
+                             for (std::size_t i = 0; i < batch; ++i) {
+                                 T* row =
+                                     dw + static_cast<std::size_t>(ids.value().data()[i]) * dim;
+                                 const T* gi = g.data() + i * dim;
+                                 for (std::size_t j = 0; j < dim; ++j)
+                                     row[j] += gi[j];
+                             }
+                         });
     }
     void init(rng& g) { init::fill_normal(table.value, 1.0, g); }
     template <class F>
@@ -54,12 +59,13 @@ public:
         f(table);
     }
     std::string describe() const {
-        return "embedding(" + std::to_string(table.value.dim(0)) + " x " + std::to_string(table.value.dim(1)) + ")";
+        return "embedding(" + std::to_string(table.value.dim(0)) + " x " +
+               std::to_string(table.value.dim(1)) + ")";
     }
 
     nn::parameter<T> table;
 
-private:
+  private:
     std::string name_;
 };
 

@@ -14,8 +14,8 @@
 
 namespace dendrite::nn {
 
-/// A layer maps a var<T> to a var<T> on the context's tape: `forward(const context&, const var<T>&)`.
-/// Everything else is optional and found by the library:
+/// A layer maps a var<T> to a var<T> on the context's tape: `forward(const context&, const
+/// var<T>&)`. Everything else is optional and found by the library:
 /// - parameters: `for_each_parameter(f)` if present, else every `nn::parameter<T>` member of an
 ///   aggregate struct (found by reflection: no registration code);
 /// - `init(rng&)` if present, else rank >= 2 parameters get Glorot-uniform values and others keep
@@ -30,7 +30,9 @@ concept layer = requires(L& l, const context& ctx, const var<T>& x) {
 };
 
 template <class L>
-concept has_parameter_visitor = requires(L& l) { l.for_each_parameter([](auto&) {}); };
+concept has_parameter_visitor = requires(L& l) {
+    l.for_each_parameter([](auto&) {});
+};
 
 /// Calls f(parameter&) for every parameter of layer l.
 template <class L, class F>
@@ -38,10 +40,12 @@ void for_each_parameter(L& l, F&& f) {
     if constexpr (has_parameter_visitor<L>) {
         l.for_each_parameter(f);
     } else {
-        static_assert(std::is_aggregate_v<L>,
-                      "nn: a custom layer's parameters are found by reflection only in an aggregate struct (no "
-                      "user-declared constructor); give the struct default member initialisers instead, or a "
-                      "member template <class F> void for_each_parameter(F&& f) calling f on each parameter");
+        static_assert(
+            std::is_aggregate_v<L>,
+            "nn: a custom layer's parameters are found by reflection only in an aggregate struct "
+            "(no "
+            "user-declared constructor); give the struct default member initialisers instead, or a "
+            "member template <class F> void for_each_parameter(F&& f) calling f on each parameter");
         detail::for_each_field(l, [&](auto& field) {
             using M = std::remove_cvref_t<decltype(field)>;
             if constexpr (requires { typename M::value_type; } &&

@@ -14,22 +14,22 @@ namespace dendrite::nn {
 /// the call into each layer is virtual (a few nanoseconds per layer per step).
 template <class T>
 class module {
-public:
+  public:
     virtual ~module() = default;
     virtual var<T> forward(const context& ctx, const var<T>& x) = 0;
     virtual void for_each_parameter(const std::function<void(nn::parameter<T>&)>& f) = 0;
     virtual void for_each_buffer(const std::function<void(const std::string&, tensor<T>&)>& f) = 0;
     virtual void init(rng& g) = 0;
     virtual std::string describe() const = 0;
-    /// Features out for `in` features in.
-    virtual std::size_t out_features(std::size_t in) const = 0;
+    /// The extents of one output sample: [features] or [channels, height, width].
+    virtual const shape& out_dims() const noexcept = 0;
 };
 
-/// Any layer as a module; `out` gives its output size from its input size.
+/// Any layer as a module, with the extents of its output sample.
 template <class T, class L>
 class module_of final : public module<T> {
-public:
-    module_of(L layer, std::function<std::size_t(std::size_t)> out) : layer_(std::move(layer)), out_(std::move(out)) {}
+  public:
+    module_of(L layer, shape out) : layer_(std::move(layer)), out_(std::move(out)) {}
 
     var<T> forward(const context& ctx, const var<T>& x) override { return layer_.forward(ctx, x); }
     void for_each_parameter(const std::function<void(nn::parameter<T>&)>& f) override {
@@ -40,13 +40,13 @@ public:
     }
     void init(rng& g) override { init_layer(layer_, g); }
     std::string describe() const override { return describe_layer(layer_); }
-    std::size_t out_features(std::size_t in) const override { return out_(in); }
+    const shape& out_dims() const noexcept override { return out_; }
 
     L& layer() noexcept { return layer_; }
 
-private:
+  private:
     L layer_;
-    std::function<std::size_t(std::size_t)> out_;
+    shape out_;
 };
 
 }  // namespace dendrite::nn

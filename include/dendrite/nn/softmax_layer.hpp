@@ -13,7 +13,7 @@ namespace dendrite::nn {
 /// nll_loss with log_softmax; with softmax_cross_entropy, which takes logits, leave it out.
 template <class T, bool Log>
 class softmax_layer {
-public:
+  public:
     using value_type = T;
     var<T> forward(const context&, const var<T>& x) {
         const std::size_t axis = x.shape().rank() - 1;

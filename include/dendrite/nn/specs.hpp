@@ -6,7 +6,8 @@
 
 namespace dendrite::nn {
 
-/// The network's input: features per sample (several extents multiply: input<1, 28, 28>).
+/// The network's input, the extents of one sample: input<784> for features, input<1, 28, 28> for
+/// [channels, height, width] images.
 template <std::size_t... Dims>
 struct input_spec {
     static constexpr std::size_t features = (Dims * ... * 1);
@@ -32,13 +33,16 @@ struct dropout_spec {
     double p;
 };
 /// Dropout with probability p (training only).
-constexpr dropout_spec dropout(double p) { return {p}; }
+constexpr dropout_spec dropout(double p) {
+    return {p};
+}
 
 struct batch_norm_spec {
     double momentum = 0.1;
     double eps = 1e-5;
 };
-/// Batch normalisation over the previous layer's features.
+/// Batch normalisation over the previous layer's features; after a convolution ([C, H, W]), per
+/// channel with statistics over the batch and the positions (batch norm 2-d).
 inline constexpr batch_norm_spec batch_norm{};
 
 struct layer_norm_spec {
@@ -62,6 +66,46 @@ inline constexpr log_softmax_spec log_softmax{};
 /// Flattens [batch, d1, d2, ...] into [batch, d1 * d2 * ...].
 struct flatten_spec {};
 inline constexpr flatten_spec flatten{};
+
+/// How a convolution slides over its input; written as `nn::conv_options{.stride = 2, .padding =
+/// 1}`.
+struct conv_options {
+    std::size_t stride = 1;
+    std::size_t padding = 0;
+    std::size_t dilation = 1;
+    std::size_t groups = 1;
+    bool bias = true;
+};
+
+/// A 2-d convolution with `Out` channels and a Kernel x Kernel window over a [C, H, W] input;
+/// C comes from the previous layer: `nn::conv2d<16, 3, nn::conv_options{.padding = 1}>`.
+template <std::size_t Out, std::size_t Kernel, conv_options Options = conv_options{}>
+struct conv2d_spec {};
+template <std::size_t Out, std::size_t Kernel, conv_options Options = conv_options{}>
+inline constexpr conv2d_spec<Out, Kernel, Options> conv2d{};
+
+/// A pooling window's stride (0: the window's size) and zero padding.
+struct pool_options {
+    std::size_t stride = 0;
+    std::size_t padding = 0;
+    /// Average pooling only: whether padded taps count in the divisor.
+    bool count_include_pad = true;
+};
+
+/// Max / average pooling with a Kernel x Kernel window: `nn::max_pool2d<2>`,
+/// `nn::max_pool2d<3, nn::pool_options{.stride = 2, .padding = 1}>`.
+template <std::size_t Kernel, pool_options Options = pool_options{}>
+struct max_pool2d_spec {};
+template <std::size_t Kernel, pool_options Options = pool_options{}>
+inline constexpr max_pool2d_spec<Kernel, Options> max_pool2d{};
+template <std::size_t Kernel, pool_options Options = pool_options{}>
+struct avg_pool2d_spec {};
+template <std::size_t Kernel, pool_options Options = pool_options{}>
+inline constexpr avg_pool2d_spec<Kernel, Options> avg_pool2d{};
+
+/// The mean of each channel: [C, H, W] -> [C].
+struct global_avg_pool2d_spec {};
+inline constexpr global_avg_pool2d_spec global_avg_pool2d{};
 
 }  // namespace dendrite::nn
 

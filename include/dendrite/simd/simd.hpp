@@ -39,7 +39,9 @@ inline constexpr std::size_t width = batch<T>::size;
 /// Byte alignment of every tensor buffer: one cache line, and one AVX-512 register.
 inline constexpr std::size_t alignment = 64;
 
-inline const char* arch_name() noexcept { return arch::name(); }
+inline const char* arch_name() noexcept {
+    return arch::name();
+}
 
 template <class X>
 struct is_batch : std::false_type {};
@@ -89,7 +91,8 @@ DENDRITE_ALWAYS_INLINE void store_aligned(T* p, const batch<T>& v) noexcept {
 template <class T>
 DENDRITE_ALWAYS_INLINE batch<T> load_strided(const T* p, std::ptrdiff_t stride) noexcept {
     alignas(alignment) T tmp[width<T>];
-    for (std::size_t k = 0; k < width<T>; ++k) tmp[k] = p[static_cast<std::ptrdiff_t>(k) * stride];
+    for (std::size_t k = 0; k < width<T>; ++k)
+        tmp[k] = p[static_cast<std::ptrdiff_t>(k) * stride];
     return batch<T>::load_aligned(tmp);
 }
 
@@ -97,7 +100,8 @@ DENDRITE_ALWAYS_INLINE batch<T> load_strided(const T* p, std::ptrdiff_t stride) 
 template <class T>
 DENDRITE_ALWAYS_INLINE batch<T> load_partial(const T* p, std::size_t n, T fill) noexcept {
     alignas(alignment) T tmp[width<T>];
-    for (std::size_t k = 0; k < width<T>; ++k) tmp[k] = k < n ? p[k] : fill;
+    for (std::size_t k = 0; k < width<T>; ++k)
+        tmp[k] = k < n ? p[k] : fill;
     return batch<T>::load_aligned(tmp);
 }
 
@@ -183,7 +187,8 @@ DENDRITE_ALWAYS_INLINE T hmax(const batch<T>& v) noexcept {
     alignas(alignment) T tmp[width<T>];
     v.store_aligned(tmp);
     T m = tmp[0];
-    for (std::size_t k = 1; k < width<T>; ++k) m = tmp[k] > m ? tmp[k] : m;
+    for (std::size_t k = 1; k < width<T>; ++k)
+        m = tmp[k] > m ? tmp[k] : m;
     return m;
 }
 template <class T>
@@ -191,16 +196,15 @@ DENDRITE_ALWAYS_INLINE T hmin(const batch<T>& v) noexcept {
     alignas(alignment) T tmp[width<T>];
     v.store_aligned(tmp);
     T m = tmp[0];
-    for (std::size_t k = 1; k < width<T>; ++k) m = tmp[k] < m ? tmp[k] : m;
+    for (std::size_t k = 1; k < width<T>; ++k)
+        m = tmp[k] < m ? tmp[k] : m;
     return m;
 }
 
 // ---- lane-generic arithmetic: one body for a scalar and for a batch ---------------------------
 
 template <class X>
-DENDRITE_ALWAYS_INLINE X select(bool c, const X& a, const X& b) noexcept
-    requires(!is_batch_v<X>)
-{
+DENDRITE_ALWAYS_INLINE X select(bool c, const X& a, const X& b) noexcept requires(!is_batch_v<X>) {
     return c ? a : b;
 }
 template <class T, class A>
@@ -234,13 +238,13 @@ DENDRITE_ALWAYS_INLINE X min(const X& a, const X& b) noexcept {
         return a != a ? a : (a < b ? a : b);
 }
 
-#define DENDRITE_SIMD_FORWARD_UNARY(name)                  \
-    template <class X>                                     \
-    DENDRITE_ALWAYS_INLINE X name(const X& x) noexcept {   \
-        if constexpr (is_batch_v<X>)                       \
-            return xsimd::name(x);                         \
-        else                                               \
-            return std::name(x);                           \
+#define DENDRITE_SIMD_FORWARD_UNARY(name)                \
+    template <class X>                                   \
+    DENDRITE_ALWAYS_INLINE X name(const X& x) noexcept { \
+        if constexpr (is_batch_v<X>)                     \
+            return xsimd::name(x);                       \
+        else                                             \
+            return std::name(x);                         \
     }
 DENDRITE_SIMD_FORWARD_UNARY(abs)
 DENDRITE_SIMD_FORWARD_UNARY(sqrt)
@@ -288,7 +292,8 @@ DENDRITE_ALWAYS_INLINE X expm1(const X& x) noexcept {
     if constexpr (is_batch_v<X>) {
         using T = scalar_t<X>;
         const auto big = x > X(T(80));
-        const X r = xsimd::any(big) ? xsimd::select(big, simd::exp(x), xsimd::expm1(x)) : xsimd::expm1(x);
+        const X r =
+            xsimd::any(big) ? xsimd::select(big, simd::exp(x), xsimd::expm1(x)) : xsimd::expm1(x);
         return xsimd::select(x == X(T(0)), x, r);
     } else {
         return std::expm1(x);
@@ -348,7 +353,8 @@ DENDRITE_ALWAYS_INLINE X pow(const X& x, const X& y) noexcept {
         const auto y_odd = y_int & (xsimd::floor(y * X(T(0.5))) * X(T(2)) != y);
         const auto x_negative = xsimd::copysign(one, x) < zero;  // includes -0
         r = xsimd::select(x_negative & y_odd, simd::neg(r), r);
-        r = xsimd::select((x < zero) & (x > -inf) & !y_int, X(std::numeric_limits<T>::quiet_NaN()), r);
+        r = xsimd::select((x < zero) & (x > -inf) & !y_int, X(std::numeric_limits<T>::quiet_NaN()),
+                          r);
         r = xsimd::select((x == -one) & (xsimd::abs(y) == inf), one, r);
         return xsimd::select((y == zero) | (x == one), one, r);
     } else {

@@ -12,7 +12,8 @@ namespace dendrite {
 
 namespace detail {
 template <class T>
-void print_axis(std::ostream& os, const T* p, const tensor<T>& t, std::size_t axis, std::size_t indent) {
+void print_axis(std::ostream& os, const T* p, const tensor<T>& t, std::size_t axis,
+                std::size_t indent) {
     constexpr std::size_t edge = 3;  // elements shown at each end of an elided axis
     const std::size_t n = t.dim(axis);
     const bool elide = n > 2 * edge + 1;

@@ -11,7 +11,7 @@ namespace dendrite {
 
 /// SplitMix64-seeded xoshiro256** generator: fast, 2^256 period, reproducible everywhere.
 class rng {
-public:
+  public:
     explicit rng(std::uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept { reseed(seed); }
 
     void reseed(std::uint64_t seed) noexcept {
@@ -52,7 +52,8 @@ public:
             return spare_;
         }
         double u = 0;
-        while (u <= 0) u = uniform();
+        while (u <= 0)
+            u = uniform();
         const double v = uniform();
         const double r = std::sqrt(-2.0 * std::log(u));
         spare_ = r * std::sin(2.0 * 3.14159265358979323846 * v);
@@ -69,13 +70,16 @@ public:
     };
     state_type state() const noexcept { return {{s_[0], s_[1], s_[2], s_[3]}, spare_, has_spare_}; }
     void restore(const state_type& st) noexcept {
-        for (int i = 0; i < 4; ++i) s_[i] = st.s[i];
+        for (int i = 0; i < 4; ++i)
+            s_[i] = st.s[i];
         spare_ = st.spare;
         has_spare_ = st.has_spare;
     }
 
-private:
-    static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+  private:
+    static std::uint64_t rotl(std::uint64_t x, int k) noexcept {
+        return (x << k) | (x >> (64 - k));
+    }
     std::uint64_t s_[4];
     double spare_ = 0;
     bool has_spare_ = false;
@@ -85,7 +89,8 @@ private:
 template <class T>
 tensor<T> uniform(const shape& s, T lo, T hi, rng& g) {
     tensor<T> t = tensor<T>::uninitialized(s);
-    for (T& x : t.span()) x = static_cast<T>(g.uniform(lo, hi));
+    for (T& x : t.span())
+        x = static_cast<T>(g.uniform(lo, hi));
     return t;
 }
 
@@ -93,7 +98,8 @@ tensor<T> uniform(const shape& s, T lo, T hi, rng& g) {
 template <class T>
 tensor<T> normal(const shape& s, T mean, T stddev, rng& g) {
     tensor<T> t = tensor<T>::uninitialized(s);
-    for (T& x : t.span()) x = static_cast<T>(g.normal(mean, stddev));
+    for (T& x : t.span())
+        x = static_cast<T>(g.normal(mean, stddev));
     return t;
 }
 

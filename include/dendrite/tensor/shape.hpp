@@ -15,18 +15,20 @@ inline constexpr std::size_t max_rank = 4;
 
 /// Thrown on any shape mismatch; the message names the operation and the shapes involved.
 class shape_error : public std::invalid_argument {
-public:
+  public:
     using std::invalid_argument::invalid_argument;
 };
 
 /// An ordered list of up to `max_rank` extents. Rank 0 is a scalar (one element).
 class shape {
-public:
+  public:
     constexpr shape() noexcept = default;
     shape(std::initializer_list<std::size_t> dims) {
         if (dims.size() > max_rank)
-            throw shape_error("shape: rank " + std::to_string(dims.size()) + " exceeds the maximum of 4");
-        for (std::size_t d : dims) dims_[rank_++] = d;
+            throw shape_error("shape: rank " + std::to_string(dims.size()) +
+                              " exceeds the maximum of 4");
+        for (std::size_t d : dims)
+            dims_[rank_++] = d;
     }
     template <class It>
     shape(It first, It last) {
@@ -45,7 +47,8 @@ public:
     /// Number of elements: the product of the extents (1 for rank 0).
     constexpr std::size_t size() const noexcept {
         std::size_t n = 1;
-        for (std::size_t i = 0; i < rank_; ++i) n *= dims_[i];
+        for (std::size_t i = 0; i < rank_; ++i)
+            n *= dims_[i];
         return n;
     }
 
@@ -85,7 +88,7 @@ public:
 
     friend std::ostream& operator<<(std::ostream& os, const shape& s) { return os << s.str(); }
 
-private:
+  private:
     std::array<std::size_t, max_rank> dims_{};
     std::size_t rank_ = 0;
 };

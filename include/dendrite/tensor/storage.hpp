@@ -13,7 +13,7 @@ namespace dendrite::detail {
 /// One allocation holding a reference count and `bytes` of 64-byte aligned data. Intrusive rather
 /// than a std::shared_ptr so that a tensor costs one allocation, not two.
 class storage {
-public:
+  public:
     storage() noexcept = default;
     explicit storage(std::size_t bytes) {
         void* p = simd::aligned_malloc(header_bytes + bytes);
@@ -39,13 +39,16 @@ public:
     ~storage() { release(); }
 
     void* data() const noexcept {
-        return block_ ? static_cast<void*>(reinterpret_cast<std::byte*>(block_) + header_bytes) : nullptr;
+        return block_ ? static_cast<void*>(reinterpret_cast<std::byte*>(block_) + header_bytes)
+                      : nullptr;
     }
     std::size_t bytes() const noexcept { return block_ ? block_->bytes : 0; }
-    bool unique() const noexcept { return block_ && block_->refs.load(std::memory_order_acquire) == 1; }
+    bool unique() const noexcept {
+        return block_ && block_->refs.load(std::memory_order_acquire) == 1;
+    }
     explicit operator bool() const noexcept { return block_ != nullptr; }
 
-private:
+  private:
     struct header {
         std::atomic<std::size_t> refs;
         std::size_t bytes;

@@ -6,8 +6,8 @@
 // shapes agree (so a training loop reuses its buffers), and allocates otherwise.
 
 #include <algorithm>
-#include <concepts>
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstring>
 #include <initializer_list>
@@ -28,7 +28,9 @@ class tensor;
 
 /// Anything the element-wise machinery can read: tensors and expression nodes.
 template <class E>
-concept expression = requires { std::remove_cvref_t<E>::is_dendrite_expression; };
+concept expression = requires {
+    std::remove_cvref_t<E>::is_dendrite_expression;
+};
 
 using strides_t = std::array<std::ptrdiff_t, max_rank>;
 
@@ -52,7 +54,7 @@ template <class T>
 class tensor {
     static_assert(std::is_arithmetic_v<T>, "tensor<T>: T must be an arithmetic type");
 
-public:
+  public:
     using value_type = T;
     static constexpr bool is_dendrite_expression = true;
 
@@ -69,22 +71,23 @@ public:
     /// Integers in braces are a shape instead (`tensor<float>({32, 784})` is zero-filled 32 x 784),
     /// and a brace list mixing the two does not compile, so neither can be taken for the other.
     template <std::floating_point F>
-    tensor(std::initializer_list<F> values) : tensor(uninitialized(dendrite::shape{values.size()})) {
+    tensor(std::initializer_list<F> values)
+        : tensor(uninitialized(dendrite::shape{values.size()})) {
         std::transform(values.begin(), values.end(), data_, [](F v) { return static_cast<T>(v); });
     }
 
     /// Tensor of shape `s` holding `values` in row-major order; throws if the counts differ.
     tensor(const dendrite::shape& s, std::initializer_list<T> values) : tensor(uninitialized(s)) {
         if (values.size() != s.size())
-            throw shape_error("tensor: " + std::to_string(values.size()) + " values given for shape " +
-                              s.str() + " (" + std::to_string(s.size()) + " elements)");
+            throw shape_error("tensor: " + std::to_string(values.size()) +
+                              " values given for shape " + s.str() + " (" +
+                              std::to_string(s.size()) + " elements)");
         std::copy(values.begin(), values.end(), data_);
     }
 
     /// Evaluates an element-wise expression into a new tensor, in one fused pass.
     template <expression E>
-        requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>)
-    tensor(const E& e) : tensor() {
+    requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>) tensor(const E& e) : tensor() {
         detail::assign_expression(*this, e);
     }
 
@@ -100,7 +103,8 @@ public:
 
     /// A contiguous tensor of shape `s` over `st`, which must hold at least s.size() elements.
     static tensor over_storage(const detail::storage& st, const dendrite::shape& s) {
-        if (st.bytes() < s.size() * sizeof(T)) throw shape_error("tensor::over_storage: storage too small for " + s.str());
+        if (st.bytes() < s.size() * sizeof(T))
+            throw shape_error("tensor::over_storage: storage too small for " + s.str());
         tensor t;
         t.shape_ = s;
         t.strides_ = detail::contiguous_strides(s);
@@ -126,8 +130,7 @@ public:
 
     /// Evaluates `e` in one pass, into this tensor's storage when the shapes agree.
     template <expression E>
-        requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>)
-    tensor& operator=(const E& e) {
+    requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>) tensor& operator=(const E& e) {
         detail::assign_expression(*this, e);
         return *this;
     }
@@ -136,7 +139,8 @@ public:
     /// storage, which must already have e's shape (broadcasting e onto it is allowed).
     template <expression E>
     tensor& assign(const E& e) {
-        if (data_ == nullptr && size() != 0) throw shape_error("tensor::assign: tensor has no storage");
+        if (data_ == nullptr && size() != 0)
+            throw shape_error("tensor::assign: tensor has no storage");
         detail::assign_expression(*this, e, /*must_fit=*/true);
         return *this;
     }
@@ -158,33 +162,34 @@ public:
 
     /// Unchecked element access.
     template <class... I>
-        requires(sizeof...(I) <= max_rank && (std::is_integral_v<I> && ...))
-    T& operator()(I... idx) noexcept {
+    requires(sizeof...(I) <= max_rank && (std::is_integral_v<I> && ...)) T& operator()(
+        I... idx) noexcept {
         return data_[offset_of(idx...)];
     }
     template <class... I>
-        requires(sizeof...(I) <= max_rank && (std::is_integral_v<I> && ...))
-    const T& operator()(I... idx) const noexcept {
+    requires(sizeof...(I) <= max_rank && (std::is_integral_v<I> && ...)) const T& operator()(
+        I... idx) const noexcept {
         return data_[offset_of(idx...)];
     }
 
     /// Bounds-checked element access; throws std::out_of_range naming the index and the shape.
     template <class... I>
-        requires(sizeof...(I) <= max_rank && (std::is_integral_v<I> && ...))
-    T& at(I... idx) {
+    requires(sizeof...(I) <= max_rank && (std::is_integral_v<I> && ...)) T& at(I... idx) {
         check_index({static_cast<std::size_t>(idx)...});
         return data_[offset_of(idx...)];
     }
     template <class... I>
-        requires(sizeof...(I) <= max_rank && (std::is_integral_v<I> && ...))
-    const T& at(I... idx) const {
+    requires(sizeof...(I) <= max_rank &&
+             (std::is_integral_v<I> && ...)) const T& at(I... idx) const {
         check_index({static_cast<std::size_t>(idx)...});
         return data_[offset_of(idx...)];
     }
 
     /// The single element of a one-element tensor.
     T item() const {
-        if (size() != 1) throw shape_error("tensor::item: tensor of shape " + shape_.str() + " is not one element");
+        if (size() != 1)
+            throw shape_error("tensor::item: tensor of shape " + shape_.str() +
+                              " is not one element");
         return *data_;
     }
 
@@ -201,8 +206,9 @@ public:
     /// A view with the same elements in a new shape (contiguous tensors only; sizes must match).
     tensor reshape(const dendrite::shape& s) const {
         if (s.size() != size())
-            throw shape_error("tensor::reshape: cannot reshape " + shape_.str() + " (" + std::to_string(size()) +
-                              " elements) into " + s.str() + " (" + std::to_string(s.size()) + " elements)");
+            throw shape_error("tensor::reshape: cannot reshape " + shape_.str() + " (" +
+                              std::to_string(size()) + " elements) into " + s.str() + " (" +
+                              std::to_string(s.size()) + " elements)");
         if (!is_contiguous())
             throw shape_error("tensor::reshape: tensor of shape " + shape_.str() +
                               " is a strided view; clone() it first");
@@ -218,10 +224,12 @@ public:
     /// A view of indices [begin, end) along `axis`; no element is copied.
     tensor slice(std::size_t axis, std::size_t begin, std::size_t end) const {
         if (axis >= rank())
-            throw shape_error("tensor::slice: axis " + std::to_string(axis) + " out of range for shape " + shape_.str());
+            throw shape_error("tensor::slice: axis " + std::to_string(axis) +
+                              " out of range for shape " + shape_.str());
         if (begin > end || end > shape_[axis])
-            throw shape_error("tensor::slice: range [" + std::to_string(begin) + ", " + std::to_string(end) +
-                              ") out of bounds for axis " + std::to_string(axis) + " of shape " + shape_.str());
+            throw shape_error("tensor::slice: range [" + std::to_string(begin) + ", " +
+                              std::to_string(end) + ") out of bounds for axis " +
+                              std::to_string(axis) + " of shape " + shape_.str());
         tensor t = *this;
         t.data_ = data_ + static_cast<std::ptrdiff_t>(begin) * strides_[axis];
         t.shape_[axis] = end - begin;
@@ -234,21 +242,22 @@ public:
     /// The sub-tensor at index `i` of the first axis (rank drops by one).
     tensor operator[](std::size_t i) const {
         if (rank() == 0 || i >= shape_[0])
-            throw shape_error("tensor::operator[]: index " + std::to_string(i) + " out of range for shape " +
-                              shape_.str());
+            throw shape_error("tensor::operator[]: index " + std::to_string(i) +
+                              " out of range for shape " + shape_.str());
         tensor t;
         t.storage_ = storage_;
         t.data_ = data_ + static_cast<std::ptrdiff_t>(i) * strides_[0];
         t.shape_ = shape_.without(0);
-        for (std::size_t a = 1; a < rank(); ++a) t.strides_[a - 1] = strides_[a];
+        for (std::size_t a = 1; a < rank(); ++a)
+            t.strides_[a - 1] = strides_[a];
         return t;
     }
 
     /// A view with axes `a` and `b` exchanged (the transpose of a matrix by default).
     tensor transpose(std::size_t a = 0, std::size_t b = 1) const {
         if (a >= rank() || b >= rank())
-            throw shape_error("tensor::transpose: axes " + std::to_string(a) + ", " + std::to_string(b) +
-                              " out of range for shape " + shape_.str());
+            throw shape_error("tensor::transpose: axes " + std::to_string(a) + ", " +
+                              std::to_string(b) + " out of range for shape " + shape_.str());
         tensor t = *this;
         std::swap(t.shape_[a], t.shape_[b]);
         std::swap(t.strides_[a], t.strides_[b]);
@@ -281,7 +290,9 @@ public:
     bool owns_storage_exclusively() const noexcept { return storage_.unique(); }
 
     /// True when both handles view the same first element of the same storage.
-    bool shares_storage_with(const tensor& o) const noexcept { return storage_.data() == o.storage_.data(); }
+    bool shares_storage_with(const tensor& o) const noexcept {
+        return storage_.data() == o.storage_.data();
+    }
 
     /// Calls f(offset) for every element in row-major order (offsets in elements from data()).
     template <class F>
@@ -300,11 +311,12 @@ public:
                     const std::ptrdiff_t base = static_cast<std::ptrdiff_t>(i0) * s[0] +
                                                 static_cast<std::ptrdiff_t>(i1) * s[1] +
                                                 static_cast<std::ptrdiff_t>(i2) * s[2];
-                    for (std::size_t i3 = 0; i3 < d[3]; ++i3) f(base + static_cast<std::ptrdiff_t>(i3) * s[3]);
+                    for (std::size_t i3 = 0; i3 < d[3]; ++i3)
+                        f(base + static_cast<std::ptrdiff_t>(i3) * s[3]);
                 }
     }
 
-private:
+  private:
     template <class... I>
     std::ptrdiff_t offset_of(I... idx) const noexcept {
         std::ptrdiff_t off = 0;
@@ -316,12 +328,15 @@ private:
     void check_index(std::initializer_list<std::size_t> idx) const {
         bool ok = idx.size() == rank();
         std::size_t a = 0;
-        for (std::size_t i : idx) ok = ok && i < shape_[a++];
+        for (std::size_t i : idx)
+            ok = ok && i < shape_[a++];
         if (!ok) {
             std::string s = "(";
             a = 0;
-            for (std::size_t i : idx) s += (a++ ? ", " : "") + std::to_string(i);
-            throw std::out_of_range("tensor::at: index " + s + ") out of range for shape " + shape_.str());
+            for (std::size_t i : idx)
+                s += (a++ ? ", " : "") + std::to_string(i);
+            throw std::out_of_range("tensor::at: index " + s + ") out of range for shape " +
+                                    shape_.str());
         }
     }
 

@@ -30,12 +30,15 @@ rng::state_type parse_rng_state(const std::string& text);
 /// ("optimizer.<name>") and, as metadata, the epoch, early-stopping counters, the loader's state
 /// and the network's generator. Atomic: a crash never leaves a damaged file.
 template <class Net, class Opt>
-void save_checkpoint(const std::filesystem::path& path, Net& net, const Opt& opt, const data::batch_loader& loader,
-                     const training_state& state) {
+void save_checkpoint(const std::filesystem::path& path, Net& net, const Opt& opt,
+                     const data::batch_loader& loader, const training_state& state) {
     io::named_tensors tensors;
-    for (const auto& p : net.parameters()) tensors.emplace_back(p.name, p.value);
-    net.for_each_buffer([&](const std::string& name, auto& t) { tensors.emplace_back("buffer." + name, t); });
-    for (const auto& s : opt.state()) tensors.emplace_back("optimizer." + s.name, s.value);
+    for (const auto& p : net.parameters())
+        tensors.emplace_back(p.name, p.value);
+    net.for_each_buffer(
+        [&](const std::string& name, auto& t) { tensors.emplace_back("buffer." + name, t); });
+    for (const auto& s : opt.state())
+        tensors.emplace_back("optimizer." + s.name, s.value);
     io::metadata_map meta{
         {"format", "dendrite-checkpoint-1"},
         {"epoch", std::to_string(state.epoch)},
@@ -51,7 +54,8 @@ void save_checkpoint(const std::filesystem::path& path, Net& net, const Opt& opt
 /// Restores what save_checkpoint wrote into `net`, `opt` and `loader`; returns the run's state.
 /// Throws io_error naming the file and the entry that is missing or does not fit.
 template <class Net, class Opt>
-training_state load_checkpoint(const std::filesystem::path& path, Net& net, Opt& opt, data::batch_loader& loader) {
+training_state load_checkpoint(const std::filesystem::path& path, Net& net, Opt& opt,
+                               data::batch_loader& loader) {
     using T = typename Net::value_type;
     io::safetensors_file file = io::load_safetensors(path);
     const auto meta = [&](const char* key) -> const std::string& {
@@ -61,12 +65,14 @@ training_state load_checkpoint(const std::filesystem::path& path, Net& net, Opt&
         return it->second;
     };
     if (meta("format") != "dendrite-checkpoint-1")
-        throw io_error(path.string() + ": not a dendrite checkpoint (format '" + meta("format") + "')");
+        throw io_error(path.string() + ": not a dendrite checkpoint (format '" + meta("format") +
+                       "')");
     const auto take = [&](const std::string& name, tensor<T>& dst) {
         const io::any_tensor* t = file.find(name);
         const auto* typed = t ? std::get_if<tensor<T>>(t) : nullptr;
         if (!typed || !(typed->shape() == dst.shape()))
-            throw io_error(path.string() + ": checkpoint entry '" + name + "' is missing or has another type or shape");
+            throw io_error(path.string() + ": checkpoint entry '" + name +
+                           "' is missing or has another type or shape");
         dst.assign(*typed);
     };
     auto params = net.parameters();
@@ -76,14 +82,17 @@ training_state load_checkpoint(const std::filesystem::path& path, Net& net, Opt&
         const io::any_tensor* t = file.find(p.name);
         const auto* typed = t ? std::get_if<tensor<T>>(t) : nullptr;
         if (!typed || !(typed->shape() == probe.shape()))
-            throw io_error(path.string() + ": checkpoint entry '" + p.name + "' is missing or has another type or shape");
+            throw io_error(path.string() + ": checkpoint entry '" + p.name +
+                           "' is missing or has another type or shape");
     }
-    for (auto& p : params) take(p.name, p.value);
+    for (auto& p : params)
+        take(p.name, p.value);
     net.for_each_buffer([&](const std::string& name, auto& t) { take("buffer." + name, t); });
     typename std::remove_cvref_t<decltype(opt.state())> state_entries;
     for (const auto& [name, t] : file.tensors)
         if (name.rfind("optimizer.", 0) == 0)
-            if (const auto* typed = std::get_if<tensor<T>>(&t)) state_entries.push_back({name.substr(10), *typed});
+            if (const auto* typed = std::get_if<tensor<T>>(&t))
+                state_entries.push_back({name.substr(10), *typed});
     opt.load_state(params, state_entries);
     loader.restore(data::loader_state::parse(meta("loader")));
     net.random().restore(parse_rng_state(meta("network_rng")));

@@ -13,8 +13,9 @@ namespace dendrite::train {
 
 /// counts[truth][predicted] over the examples seen so far.
 class confusion_matrix {
-public:
-    explicit confusion_matrix(std::size_t classes = 0) : classes_(classes), counts_(classes * classes, 0) {}
+  public:
+    explicit confusion_matrix(std::size_t classes = 0)
+        : classes_(classes), counts_(classes * classes, 0) {}
 
     /// Adds one example; throws std::out_of_range for a class outside [0, classes).
     void add(std::size_t truth, std::size_t predicted);
@@ -24,8 +25,9 @@ public:
     void add(std::span<const std::int32_t> labels, const tensor<T>& scores) {
         const std::size_t n = labels.size(), c = scores.rank() == 2 ? scores.dim(1) : 0;
         if (scores.rank() != 2 || scores.dim(0) != n || c != classes_)
-            throw shape_error("confusion_matrix: scores of shape " + scores.shape().str() + " for " +
-                              std::to_string(n) + " labels and " + std::to_string(classes_) + " classes");
+            throw shape_error("confusion_matrix: scores of shape " + scores.shape().str() +
+                              " for " + std::to_string(n) + " labels and " +
+                              std::to_string(classes_) + " classes");
         for (std::size_t i = 0; i < n; ++i) {
             std::size_t best = 0;
             for (std::size_t k = 1; k < c; ++k)
@@ -35,7 +37,9 @@ public:
     }
 
     std::size_t classes() const noexcept { return classes_; }
-    std::size_t count(std::size_t truth, std::size_t predicted) const { return counts_.at(truth * classes_ + predicted); }
+    std::size_t count(std::size_t truth, std::size_t predicted) const {
+        return counts_.at(truth * classes_ + predicted);
+    }
     std::size_t total() const noexcept;
     std::size_t correct() const noexcept;
     /// Fraction of examples on the diagonal (NaN when empty).
@@ -50,7 +54,7 @@ public:
     /// `names` label the rows when given.
     std::string str(const std::vector<std::string>& names = {}) const;
 
-private:
+  private:
     std::size_t classes_;
     std::vector<std::size_t> counts_;
 };

@@ -73,7 +73,8 @@ struct evaluation {
 
 /// Evaluates `net` (in evaluation mode, recording no gradients) on `ds` in batches.
 template <class Net, class Loss = cross_entropy>
-evaluation evaluate(Net& net, const data::dataset& ds, std::size_t batch_size = 1000, Loss loss = {}) {
+evaluation evaluate(Net& net, const data::dataset& ds, std::size_t batch_size = 1000,
+                    Loss loss = {}) {
     data::validate(ds, "evaluate");
     const bool was_training = net.training();
     net.eval();
@@ -89,7 +90,8 @@ evaluation evaluate(Net& net, const data::dataset& ds, std::size_t batch_size = 
         e.confusion.add(b.y, logits.value());
     }
     net.train(was_training);
-    e.loss = ds.size() ? total / static_cast<double>(ds.size()) : std::numeric_limits<double>::quiet_NaN();
+    e.loss = ds.size() ? total / static_cast<double>(ds.size())
+                       : std::numeric_limits<double>::quiet_NaN();
     e.accuracy = e.confusion.accuracy();
     return e;
 }
@@ -101,18 +103,25 @@ evaluation evaluate(Net& net, const data::dataset& ds, std::size_t batch_size = 
 /// its buffers, the optimizer's state, the data order and the random generators are saved after
 /// every epoch, so options.resume continues exactly where the run stopped.
 template <class Net, class Opt, class Loss = cross_entropy>
-fit_result fit(Net& net, Opt& opt, const data::dataset& train, const fit_options& options = {}, Loss loss = {}) {
+fit_result fit(Net& net, Opt& opt, const data::dataset& train, const fit_options& options = {},
+               Loss loss = {}) {
     using clock = std::chrono::steady_clock;
-    data::batch_loader loader(train, {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = options.seed});
+    data::batch_loader loader(
+        train,
+        {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = options.seed});
     auto params = net.parameters();
     fit_result result;
     training_state state;
-    if (options.resume && !options.checkpoint.empty() && std::filesystem::exists(options.checkpoint)) {
+    if (options.resume && !options.checkpoint.empty() &&
+        std::filesystem::exists(options.checkpoint)) {
         state = load_checkpoint(options.checkpoint, net, opt, loader);
-        if (options.log) *options.log << "resumed from " << options.checkpoint.string() << " after epoch " << state.epoch << "\n";
+        if (options.log)
+            *options.log << "resumed from " << options.checkpoint.string() << " after epoch "
+                         << state.epoch << "\n";
     }
     std::optional<io::csv_history> history;
-    if (!options.history_csv.empty()) history.emplace(options.history_csv, options.resume && state.epoch > 0);
+    if (!options.history_csv.empty())
+        history.emplace(options.history_csv, options.resume && state.epoch > 0);
     if (history) result.history = history->records();
     std::optional<progress> bar;
     if (options.log) bar.emplace(*options.log);
@@ -143,8 +152,9 @@ fit_result fit(Net& net, Opt& opt, const data::dataset& train, const fit_options
                 correct += best == static_cast<std::size_t>(b.y[i]);
             }
             seen += b.size();
-            if (bar) bar->update(b.index, b.size(), loss_sum / static_cast<double>(seen),
-                                 static_cast<double>(correct) / static_cast<double>(seen));
+            if (bar)
+                bar->update(b.index, b.size(), loss_sum / static_cast<double>(seen),
+                            static_cast<double>(correct) / static_cast<double>(seen));
         }
         const double seconds = std::chrono::duration<double>(clock::now() - start).count();
 
@@ -171,10 +181,12 @@ fit_result fit(Net& net, Opt& opt, const data::dataset& train, const fit_options
         if (history) history->append(r);
         if (!options.chart_svg.empty()) io::write_training_chart(options.chart_svg, result.history);
         state.epoch = epoch + 1;
-        if (!options.checkpoint.empty()) save_checkpoint(options.checkpoint, net, opt, loader, state);
+        if (!options.checkpoint.empty())
+            save_checkpoint(options.checkpoint, net, opt, loader, state);
 
         bool stop = options.patience > 0 && state.bad_epochs >= options.patience;
-        for (const auto& callback : options.callbacks) stop = !callback(r) || stop;
+        for (const auto& callback : options.callbacks)
+            stop = !callback(r) || stop;
         if (stop) {
             result.stopped_early = epoch + 1 < options.epochs;
             break;

@@ -16,7 +16,7 @@ bool is_terminal(const std::ostream& os);
 /// with epoch, batch, loss, accuracy, samples/s and time left; otherwise nothing is printed until
 /// each epoch's summary line, so logs stay readable.
 class progress {
-public:
+  public:
     explicit progress(std::ostream& os);
     progress(std::ostream& os, bool interactive) : os_(os), interactive_(interactive) {}
 
@@ -25,7 +25,7 @@ public:
     void update(std::size_t batch, std::size_t samples, double loss, double accuracy);
     void end_epoch(const io::epoch_record& r, double samples_per_second);
 
-private:
+  private:
     using clock = std::chrono::steady_clock;
     std::ostream& os_;
     bool interactive_;

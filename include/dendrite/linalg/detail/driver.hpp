@@ -111,24 +111,20 @@ void gemm_driver(std::size_t m, std::size_t n, std::size_t k, T alpha, const ope
                     sums[j] += b.trans ? b.src.template get<T>(j, p) : b.src.template get<T>(p, j);
         return;
     }
-    const int threads = num_threads();
-#if defined(_OPENMP)
-    if (threads > 1 && m * n * k >= parallel_madds && !omp_in_parallel()) {
+    const auto threads = static_cast<std::size_t>(num_threads());
+    if (threads > 1 && m * n * k >= parallel_madds) {
         // Split C into independent stripes, one per thread: no barriers, and each thread packs
         // its own panels into its own L2. Columns are preferred: the threads then share A,
         // the smaller packed operand when n is wide.
         const std::size_t mblocks = (m + bk::mr - 1) / bk::mr;
         const std::size_t nblocks = (n + bk::nr - 1) / bk::nr;
-        const auto nt = static_cast<std::size_t>(threads);
-        const bool split_n = nblocks >= nt * 2 || nblocks * bk::nr >= mblocks * bk::mr;
+        const bool split_n = nblocks >= threads * 2 || nblocks * bk::nr >= mblocks * bk::mr;
         const std::size_t blocks = split_n ? nblocks : mblocks;
         const std::size_t unit = split_n ? bk::nr : bk::mr;
         const std::size_t extent = split_n ? n : m;
-        const std::size_t used = std::min(nt, blocks);
+        const std::size_t used = std::min(threads, blocks);
         if (used > 1) {
-#pragma omp parallel num_threads(static_cast <int>(used))
-            {
-                const auto t = static_cast<std::size_t>(omp_get_thread_num());
+            simd::parallel_run(used, [&](std::size_t t) {
                 const std::size_t b0 = std::min(extent, blocks * t / used * unit);
                 const std::size_t b1 = std::min(extent, blocks * (t + 1) / used * unit);
                 if (b0 < b1) {
@@ -138,12 +134,10 @@ void gemm_driver(std::size_t m, std::size_t n, std::size_t k, T alpha, const ope
                         gemm_block(b0, b1, 0, n, k, alpha, a, b, beta, c, ldc, epi,
                                    t == 0 ? sums : nullptr);
                 }
-            }
+            });
             return;
         }
     }
-#endif
-    (void)threads;
     gemm_block(0, m, 0, n, k, alpha, a, b, beta, c, ldc, epi, sums);
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Per-thread packing buffers that grow and are then reused, so steady-state products do not
-// allocate. OpenMP's worker threads persist between regions, and so do their buffers.
+// allocate. The pool's worker threads persist between regions, and so do their buffers.
 
 #include <cstddef>
 

@@ -1,0 +1,32 @@
+#pragma once
+// Flatten: [batch, d1, d2, ...] viewed as [batch, d1 * d2 * ...], the bridge from images to
+// dense layers.
+
+#include <string>
+
+#include "dendrite/autodiff/shape_ops.hpp"
+#include "dendrite/nn/context.hpp"
+#include "dendrite/tensor/random.hpp"
+
+namespace dendrite::nn {
+
+/// Reshapes [batch, ...] into [batch, features]: a view, no copy either way.
+template <class T>
+class flatten_layer {
+  public:
+    using value_type = T;
+    explicit flatten_layer(std::size_t features) : features_(features) {}
+    var<T> forward(const context&, const var<T>& x) {
+        const std::size_t batch = x.shape().rank() == 0 ? 1 : x.shape()[0];
+        return reshape(x, shape{batch, features_});
+    }
+    template <class F>
+    void for_each_parameter(F&&) {}
+    void init(rng&) {}
+    std::string describe() const { return "flatten(" + std::to_string(features_) + ")"; }
+
+  private:
+    std::size_t features_;
+};
+
+}  // namespace dendrite::nn
