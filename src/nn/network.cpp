@@ -5,13 +5,6 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "dendrite/autodiff/leaves.hpp"
-#include "dendrite/nn/activations.hpp"
-#include "dendrite/nn/dense.hpp"
-#include "dendrite/nn/dropout.hpp"
-#include "dendrite/nn/flatten.hpp"
-#include "dendrite/nn/normalization.hpp"
-#include "dendrite/nn/softmax_layer.hpp"
 #include "network_parts.hpp"
 
 namespace dendrite::nn {
@@ -166,163 +159,31 @@ std::vector<layer_description> parse_network_json(std::string_view json_text) {
 
 std::string network_layer_kinds() {
     return "dense:N, dense_no_bias:N, dropout:P, batch_norm[:MOMENTUM[:EPS]], layer_norm[:EPS], "
-           "flatten, "
-           "conv:FILTERS:KERNEL[:STRIDE[:PADDING[:DILATION[:GROUPS]]]], conv_no_bias:..., "
-           "maxpool:KERNEL[:STRIDE[:PADDING]], avgpool:KERNEL[:STRIDE[:PADDING]], "
-           "global_avg_pool2d, relu, "
-           "leaky_relu[:SLOPE], elu, selu, gelu, gelu_tanh, sigmoid, tanh, softplus, softsign, "
-           "silu, swish, mish, "
-           "hard_sigmoid, hard_swish, identity, softmax, log_softmax";
+           "flatten, conv:FILTERS:KERNEL[:STRIDE[:PADDING[:DILATION[:GROUPS]]]], "
+           "conv_no_bias:..., maxpool:KERNEL[:STRIDE[:PADDING]], "
+           "avgpool:KERNEL[:STRIDE[:PADDING]], "
+           "global_avg_pool2d, relu, leaky_relu[:SLOPE], elu, selu, gelu, gelu_tanh, sigmoid, "
+           "tanh, "
+           "softplus, softsign, silu, swish, mish, hard_sigmoid, hard_swish, identity, softmax, "
+           "log_softmax";
 }
 
-template <class T>
-network<T>::network(const shape& sample, const std::vector<layer_description>& layers,
-                    std::uint64_t seed)
-    : in_(sample), out_(sample), random_(seed) {
-    using detail::layer_error;
-    if (sample.rank() != 1 && sample.rank() != 3)
-        throw network_error("network: a sample is [features] or [channels, height, width], not " +
-                            sample.str());
-    if (sample.size() == 0) throw network_error("network: the input " + sample.str() + " is empty");
-    if (layers.empty()) throw network_error("network: the description has no layer");
-    const auto flat = [&](std::size_t i) {
-        if (out_.rank() != 1)
-            layer_error(i, layers[i],
-                        "works on features but receives images " + out_.str() +
-                            "; put 'flatten' (or 'global_avg_pool2d') before it");
-        return out_[0];
-    };
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-        const layer_description& d = layers[i];
-        const std::string prefix = std::to_string(modules_.size() + 1) + ".";
-        if (detail::is_image_kind(d, out_)) {
-            detail::add_image_layer(modules_, layers, i, out_);
-        } else if (d.kind == "dense" || d.kind == "dense_no_bias") {
-            const std::size_t in = flat(i);
-            const std::size_t units =
-                detail::whole_argument(d, i, 0, 0, "number of units, as in 'dense:128'");
-            const bool bias = d.kind == "dense";
-            out_ = shape{units};
-            // A dense layer absorbs the activation after it, as in the static networks.
-            const bool fused =
-                i + 1 < layers.size() && detail::with_activation(layers[i + 1], [&](auto act) {
-                    using F = decltype(act);
-                    modules_.push_back(std::make_unique<module_of<T, dense_layer<T, F>>>(
-                        dense_layer<T, F>(dense_layer<T>(in, units, bias, {}, prefix + "dense"),
-                                          act, act.name),
-                        out_));
-                });
-            if (fused)
-                ++i;
-            else
-                modules_.push_back(std::make_unique<module_of<T, dense_layer<T>>>(
-                    dense_layer<T>(in, units, bias, {}, prefix + "dense"), out_));
-        } else if (d.kind == "flatten") {
-            out_ = shape{out_.size()};
-            modules_.push_back(
-                std::make_unique<module_of<T, flatten_layer<T>>>(flatten_layer<T>(out_[0]), out_));
-        } else if (d.kind == "dropout") {
-            if (d.args.empty() || !(d.args[0] >= 0 && d.args[0] < 1))
-                layer_error(i, d, "needs a probability in [0, 1), as in 'dropout:0.2'");
-            modules_.push_back(std::make_unique<module_of<T, dropout_layer<T>>>(
-                dropout_layer<T>(d.args[0]), out_));
-        } else if (d.kind == "batch_norm") {
-            const double momentum = d.args.size() > 0 ? d.args[0] : 0.1,
-                         eps = d.args.size() > 1 ? d.args[1] : 1e-5;
-            modules_.push_back(std::make_unique<module_of<T, batch_norm_layer<T>>>(
-                batch_norm_layer<T>(flat(i), momentum, eps, prefix + "batch_norm"), out_));
-        } else if (d.kind == "layer_norm") {
-            const double eps = d.args.empty() ? 1e-5 : d.args[0];
-            modules_.push_back(std::make_unique<module_of<T, layer_norm_layer<T>>>(
-                layer_norm_layer<T>(flat(i), eps, prefix + "layer_norm"), out_));
-        } else if (d.kind == "softmax") {
-            flat(i);
-            modules_.push_back(std::make_unique<module_of<T, softmax_layer<T, false>>>(
-                softmax_layer<T, false>{}, out_));
-        } else if (d.kind == "log_softmax") {
-            flat(i);
-            modules_.push_back(std::make_unique<module_of<T, softmax_layer<T, true>>>(
-                softmax_layer<T, true>{}, out_));
-        } else if (!detail::with_activation(d, [&](auto act) {
-                       using F = decltype(act);
-                       modules_.push_back(std::make_unique<module_of<T, activation_layer<T, F>>>(
-                           activation_layer<T, F>(act, act.name), out_));
-                   })) {
-            layer_error(i, d, "unknown kind; known kinds: " + network_layer_kinds());
-        }
+namespace detail {
+
+bool is_image_kind(const layer_description& d, const shape& sample) {
+    const std::string& k = d.kind;
+    return is_conv(k) || is_max_pool(k) || is_avg_pool(k) || is_global_pool(k) ||
+           (k == "batch_norm" && sample.rank() == 3);
+}
+
+}  // namespace detail
+
+bool starts_on_images(const std::vector<layer_description>& layers) {
+    for (const layer_description& d : layers) {
+        if (detail::is_image_kind(d, shape{1, 1, 1})) return d.kind != "batch_norm";
+        if (d.kind != "dropout" && !detail::with_activation(d, [](auto) {})) return false;
     }
-    init(seed);
+    return false;
 }
-
-template <class T>
-var<T> network<T>::forward(tape& t, const var<T>& x) {
-    const shape& xs = x.shape();
-    if (xs.rank() < 2 || xs.size() != xs[0] * in_.size())
-        throw shape_error("network: expects input [batch, " + in_.str().substr(1) + ", got " +
-                          xs.str());
-    const context ctx{t, training_, &random_};
-    var<T> v = x;
-    if (in_.rank() == 3 && !(xs == shape{xs[0], in_[0], in_[1], in_[2]}))
-        v = reshape(x, shape{xs[0], in_[0], in_[1], in_[2]});
-    for (auto& m : modules_)
-        v = m->forward(ctx, v);
-    return v;
-}
-
-template <class T>
-void network<T>::init(std::uint64_t seed) {
-    rng g(seed);
-    for (auto& m : modules_)
-        m->init(g);
-    random_.reseed(seed ^ 0xD1B54A32D192ED03ull);
-}
-
-template <class T>
-parameter_list<T> network<T>::parameters() {
-    parameter_list<T> out;
-    for (auto& m : modules_)
-        m->for_each_parameter([&](nn::parameter<T>& p) { out.push_back(p); });
-    return out;
-}
-
-template <class T>
-void network<T>::zero_grad() {
-    for (auto& m : modules_)
-        m->for_each_parameter([](nn::parameter<T>& p) { p.zero_grad(); });
-}
-
-template <class T>
-std::size_t network<T>::parameter_count() {
-    std::size_t n = 0;
-    for (auto& m : modules_)
-        m->for_each_parameter([&](nn::parameter<T>& p) { n += p.size(); });
-    return n;
-}
-
-namespace {
-// "784" for features, "[6, 24, 24]" for images.
-std::string sample_text(const shape& s) {
-    return s.rank() == 1 ? std::to_string(s[0]) : s.str();
-}
-}  // namespace
-
-template <class T>
-std::string network<T>::summary() {
-    std::string s = "input(" + sample_text(in_) + ")\n";
-    for (const auto& m : modules_)
-        s += m->describe() + " -> " + sample_text(m->out_dims()) + "\n";
-    return s + std::to_string(parameter_count()) + " parameters\n";
-}
-
-template <class T>
-std::vector<std::pair<std::string, std::size_t>> network<T>::layer_sizes() {
-    std::vector<std::pair<std::string, std::size_t>> out{{"input", in_.size()}};
-    for (const auto& m : modules_)
-        out.emplace_back(m->describe(), m->out_dims().size());
-    return out;
-}
-
-template class network<float>;
-template class network<double>;
 
 }  // namespace dendrite::nn

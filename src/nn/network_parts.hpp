@@ -1,7 +1,6 @@
 #pragma once
-// What the two halves of nn::network's builder share: network.cpp builds the layers on features,
-// network_image.cpp those on images (convolution, pooling, batch norm per channel), each half in
-// its own translation unit so that the two compile in parallel.
+// What nn::network's parser (network.cpp) and its builder (network_layers.hpp, instantiated for
+// float and for double in two translation units that compile in parallel) share.
 
 #include <memory>
 #include <string>
@@ -46,21 +45,21 @@ bool with_activation(const layer_description& d, F&& f) {
     return false;
 }
 
+// The kinds of the layers on images.
+inline bool is_conv(const std::string& k) {
+    return k == "conv" || k == "conv2d" || k == "conv_no_bias";
+}
+inline bool is_max_pool(const std::string& k) {
+    return k == "maxpool" || k == "max_pool2d";
+}
+inline bool is_avg_pool(const std::string& k) {
+    return k == "avgpool" || k == "avg_pool2d";
+}
+inline bool is_global_pool(const std::string& k) {
+    return k == "globalavgpool" || k == "global_avg_pool2d";
+}
+
 /// Whether layers[i] is built by add_image_layer.
 bool is_image_kind(const layer_description& d, const shape& sample);
-
-/// Adds the module for layers[i], a convolution, a pooling or a batch norm of images, for samples
-/// of shape `sample` ([C, H, W]), and updates `sample` to its output. A convolution takes the
-/// activation after it into its epilogue (i then advances past it).
-template <class T>
-void add_image_layer(module_list<T>& modules, const std::vector<layer_description>& layers,
-                     std::size_t& i, shape& sample);
-
-extern template void add_image_layer<float>(module_list<float>&,
-                                            const std::vector<layer_description>&, std::size_t&,
-                                            shape&);
-extern template void add_image_layer<double>(module_list<double>&,
-                                             const std::vector<layer_description>&, std::size_t&,
-                                             shape&);
 
 }  // namespace dendrite::nn::detail
