@@ -4,7 +4,7 @@
 //   fashion_mnist_cnn [--model lenet|bn] [--data DIR] [--epochs N] [--batch N] [--threads N]
 //                     [--seed N] [--out DIR]
 //
-// lenet: LeNet-5 (LeCun et al. 1998) with ReLU and max pooling, 44k parameters.
+// lenet: LeNet-5 (LeCun et al. 1998) with ReLU and max pooling, 62k parameters.
 // bn:    two blocks of two 3x3 convolutions with batch norm, then a dense layer with dropout.
 #include <dendrite/dendrite.hpp>
 
@@ -19,14 +19,17 @@ namespace {
 
 struct settings {
     std::string data_dir, out_dir = "fashion_mnist_cnn_out";
-    std::size_t epochs = 10, batch = 128;
+    std::size_t epochs = 10, batch = 0;  // 0: the model's own
     std::uint64_t seed = 1;
 };
 
 auto lenet() {
-    return nn::sequential(nn::input<1, 28, 28>, nn::conv2d<6, 5>, nn::relu, nn::max_pool2d<2>,
-                          nn::conv2d<16, 5>, nn::relu, nn::max_pool2d<2>, nn::flatten,
-                          nn::dense<120>, nn::relu, nn::dense<84>, nn::relu, nn::dense<10>);
+    // LeNet-5 saw 32x32 images: 28x28 ones padded by 2, so that the first convolution keeps
+    // the border strokes (and 16 x 5 x 5 features reach the dense layers).
+    return nn::sequential(nn::input<1, 28, 28>, nn::conv2d<6, 5, nn::conv_options{.padding = 2}>,
+                          nn::relu, nn::max_pool2d<2>, nn::conv2d<16, 5>, nn::relu,
+                          nn::max_pool2d<2>, nn::flatten, nn::dense<120>, nn::relu, nn::dense<84>,
+                          nn::relu, nn::dense<10>);
 }
 
 auto batch_norm_cnn() {
@@ -93,7 +96,8 @@ int main(int argc, char** argv) try {
     app.add_option("--data", s.data_dir,
                    "MNIST-format directory (default: Debian's Fashion-MNIST)");
     app.add_option("--epochs", s.epochs, "epochs to train")->check(CLI::PositiveNumber);
-    app.add_option("--batch", s.batch, "mini-batch size")->check(CLI::PositiveNumber);
+    app.add_option("--batch", s.batch, "mini-batch size (default: 64 for lenet, 128 for bn)")
+        ->check(CLI::PositiveNumber);
     app.add_option("--threads", threads, "threads")->check(CLI::PositiveNumber);
     app.add_option("--seed", s.seed, "seed of the weights and the data order");
     app.add_option("--out", s.out_dir, "directory for the checkpoint, history and charts");
@@ -101,9 +105,12 @@ int main(int argc, char** argv) try {
     set_num_threads(threads);
 
     if (model == "lenet") {
+        // Small networks learn more from more, smaller steps: at 128, some seeds end below 90%.
+        if (s.batch == 0) s.batch = 64;
         auto net = lenet();
         train_and_report(net, s, 2e-3);
     } else {
+        if (s.batch == 0) s.batch = 128;
         auto net = batch_norm_cnn();
         train_and_report(net, s, 2e-3);
     }
