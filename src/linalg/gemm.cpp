@@ -1,9 +1,14 @@
-// The plain products are compiled once here; every other translation unit sees them as extern
-// templates and skips instantiating the packing routines and the kernel table.
+// The plain products and the micro-kernels are compiled once here; every other translation unit
+// sees them as extern templates and skips instantiating the packing routines and the kernels.
 
 #include "dendrite/linalg/gemm.hpp"
 
 namespace dendrite::linalg {
+
+namespace detail {
+template const kernel_fn<float>* kernel_table<float>() noexcept;
+template const kernel_fn<double>* kernel_table<double>() noexcept;
+}  // namespace detail
 
 template void gemm<float>(trans, trans, std::size_t, std::size_t, std::size_t, float, const float*,
                           std::size_t, const float*, std::size_t, float, float*, std::size_t);

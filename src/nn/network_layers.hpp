@@ -1,7 +1,7 @@
 #pragma once
-// nn::network's builder and members. Instantiated once per value type (network_float.cpp,
-// network_double.cpp): every activation fused into a dense layer and into a convolution makes
-// these the heaviest instantiations of the library, and two units compile in parallel.
+// nn::network's builder and members, instantiated once per value type (network_float.cpp,
+// network_double.cpp). The modules that carry an activation come from their own units
+// (network_parts.hpp).
 
 #include <string>
 
@@ -66,16 +66,13 @@ void add_image_layer(module_list<T>& modules, const std::vector<layer_descriptio
         const shape out = windowed(d, i, sample, filters, kernel, stride, padding, dilation);
         conv2d_layer<T> conv(channels, filters, kernel, stride, padding, dilation, groups, bias, {},
                              prefix + "conv2d");
-        const bool fused = i + 1 < layers.size() && with_activation(layers[i + 1], [&](auto act) {
-                               using F = decltype(act);
-                               modules.push_back(std::make_unique<module_of<T, conv2d_layer<T, F>>>(
-                                   conv2d_layer<T, F>(std::move(conv), act, act.name), out));
-                           });
-        if (fused)
+        if (i + 1 < layers.size() && with_activation(layers[i + 1], [](auto) {})) {
+            modules.push_back(fuse_conv(std::move(conv), layers[i + 1], out));
             ++i;
-        else
+        } else {
             modules.push_back(
                 std::make_unique<module_of<T, conv2d_layer<T>>>(std::move(conv), out));
+        }
         sample = out;
     } else if (is_max_pool(d.kind) || is_avg_pool(d.kind)) {
         const std::size_t kernel = whole_argument(d, i, 0, 0, "window size, as in 'maxpool:2'");
@@ -142,20 +139,15 @@ network<T>::network(const shape& sample, const std::vector<layer_description>& l
                 detail::whole_argument(d, i, 0, 0, "number of units, as in 'dense:128'");
             const bool bias = d.kind == "dense";
             out_ = shape{units};
+            dense_layer<T> dense(in, units, bias, {}, prefix + "dense");
             // A dense layer absorbs the activation after it, as in the static networks.
-            const bool fused =
-                i + 1 < layers.size() && detail::with_activation(layers[i + 1], [&](auto act) {
-                    using F = decltype(act);
-                    modules_.push_back(std::make_unique<module_of<T, dense_layer<T, F>>>(
-                        dense_layer<T, F>(dense_layer<T>(in, units, bias, {}, prefix + "dense"),
-                                          act, act.name),
-                        out_));
-                });
-            if (fused)
+            if (i + 1 < layers.size() && detail::with_activation(layers[i + 1], [](auto) {})) {
+                modules_.push_back(detail::fuse_dense(std::move(dense), layers[i + 1], out_));
                 ++i;
-            else
-                modules_.push_back(std::make_unique<module_of<T, dense_layer<T>>>(
-                    dense_layer<T>(in, units, bias, {}, prefix + "dense"), out_));
+            } else {
+                modules_.push_back(
+                    std::make_unique<module_of<T, dense_layer<T>>>(std::move(dense), out_));
+            }
         } else if (d.kind == "flatten") {
             out_ = shape{out_.size()};
             modules_.push_back(
@@ -182,11 +174,9 @@ network<T>::network(const shape& sample, const std::vector<layer_description>& l
             flat(i);
             modules_.push_back(std::make_unique<module_of<T, softmax_layer<T, true>>>(
                 softmax_layer<T, true>{}, out_));
-        } else if (!detail::with_activation(d, [&](auto act) {
-                       using F = decltype(act);
-                       modules_.push_back(std::make_unique<module_of<T, activation_layer<T, F>>>(
-                           activation_layer<T, F>(act, act.name), out_));
-                   })) {
+        } else if (auto act = detail::activation_module<T>(d, out_)) {
+            modules_.push_back(std::move(act));
+        } else {
             layer_error(i, d, "unknown kind; known kinds: " + network_layer_kinds());
         }
     }

@@ -1,12 +1,14 @@
 #pragma once
-// What nn::network's parser (network.cpp) and its builder (network_layers.hpp, instantiated for
-// float and for double in two translation units that compile in parallel) share.
+// What nn::network's parser (network.cpp), its builder (network_layers.hpp) and the units that
+// build its activation-carrying modules (network_fused.hpp) share.
 
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "dendrite/nn/activations.hpp"
+#include "dendrite/nn/conv.hpp"
+#include "dendrite/nn/dense.hpp"
 #include "dendrite/nn/network.hpp"
 
 namespace dendrite::nn::detail {
@@ -61,5 +63,22 @@ inline bool is_global_pool(const std::string& k) {
 
 /// Whether layers[i] is built by add_image_layer.
 bool is_image_kind(const layer_description& d, const shape& sample);
+
+// The modules that carry an activation, one instantiation per activation kind: the heaviest code
+// of the library (each fused layer has its own GEMM epilogue), so each family and value type is
+// compiled in a unit of its own (fused_<family>_<type>.cpp) and the units build in parallel.
+// Each returns nullptr when `act` names no activation.
+
+/// A dense layer with the activation `act` in its epilogue, built from the parameters of `dense`.
+template <class T>
+std::unique_ptr<module<T>> fuse_dense(dense_layer<T>&& dense, const layer_description& act,
+                                      const shape& out);
+/// A convolution with the activation `act` in its epilogue.
+template <class T>
+std::unique_ptr<module<T>> fuse_conv(conv2d_layer<T>&& conv, const layer_description& act,
+                                     const shape& out);
+/// The activation `act` as a layer of its own.
+template <class T>
+std::unique_ptr<module<T>> activation_module(const layer_description& act, const shape& out);
 
 }  // namespace dendrite::nn::detail

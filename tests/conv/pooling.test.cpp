@@ -1,5 +1,6 @@
 // Pooling forward against the defining loops (padding, ties), gradients by finite differences.
 #include <limits>
+#include <utility>
 
 #include "reference.hpp"
 
@@ -81,6 +82,49 @@ TEST_CASE("max_pool2d sends the gradient to the first maximum on ties", "[conv][
     const auto y2 = max_pool2d(reshape(x2, shape{1, 1, 3, 1}), {3, 1, 1});
     y2.backward(tensor<double>(shape{1, 1, 3, 1}, {1, 2, 3}));
     CHECK(max_abs_diff(x2.grad(), tensor<double>(shape{1, 1, 1, 3}, {0, 6, 0})) == 0);
+}
+
+TEMPLATE_TEST_CASE("2x2 max pooling routes each gradient to its window's first maximum",
+                   "[conv][pool]", float, double) {
+    using T = TestType;
+    rng g(29);
+    // Even extents (the windows tile the image: a fresh gradient is overwritten), odd ones (the
+    // last row or column belongs to no window) and rows wider than a SIMD register.
+    for (const auto& [h, w] :
+         {std::pair<std::size_t, std::size_t>{2, 2}, {3, 7}, {4, 34}, {7, 33}, {6, 66}, {3, 257}}) {
+        tensor<T> x = uniform<T>(shape{2, 3, h, w}, -1, 1, g);
+        // Plant ties: equal pixels must send the gradient to the first in row-major order.
+        for (std::size_t i = 0; i + 3 < x.size(); i += 7)
+            x.data()[i + 1] = x.data()[i];
+        INFO("x " << x.shape().str());
+        const std::size_t oh = h / 2, ow = w / 2;
+        const tensor<T> dy = uniform<T>(shape{2, 3, oh, ow}, -1, 1, g);
+        tensor<T> want(x.shape());
+        want.fill(T(0));
+        for (std::size_t a = 0; a < 2; ++a)
+            for (std::size_t b = 0; b < 3; ++b)
+                for (std::size_t r = 0; r < oh; ++r)
+                    for (std::size_t q = 0; q < ow; ++q) {
+                        std::size_t bi = 2 * r, bj = 2 * q;
+                        for (std::size_t i = 2 * r; i < 2 * r + 2; ++i)
+                            for (std::size_t j = 2 * q; j < 2 * q + 2; ++j)
+                                if (x(a, b, i, j) > x(a, b, bi, bj)) bi = i, bj = j;
+                        want(a, b, bi, bj) += dy(a, b, r, q);
+                    }
+        tape t;
+        const auto xv = variable(t, x);
+        max_pool2d(xv, {2, 2, 0}).backward(dy);
+        CHECK(max_abs_diff(xv.grad(), want) == 0);
+        // Used twice, the second pooling adds to the first one's gradient.
+        tape t2;
+        const auto xv2 = variable(t2, x);
+        var<T> twice = max_pool2d(xv2, {2, 2, 0}) + max_pool2d(xv2, {2, 2, 0});
+        twice.backward(dy);
+        tensor<T> want2 = want;
+        for (std::size_t i = 0; i < want2.size(); ++i)
+            want2.data()[i] *= 2;
+        CHECK(max_abs_diff(xv2.grad(), want2) <= 1e-6);
+    }
 }
 
 TEST_CASE("pooling gradients match finite differences", "[conv][pool][gradcheck]") {

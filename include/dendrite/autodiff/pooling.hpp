@@ -13,6 +13,7 @@
 #include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/linalg/conv.hpp"
 #include "dendrite/simd/parallel.hpp"
+#include "dendrite/simd/simd.hpp"
 
 namespace dendrite {
 
@@ -82,9 +83,96 @@ void for_each_window(std::size_t planes, const linalg::conv_geometry& g, F&& f) 
 
 }  // namespace detail
 
+namespace detail {
+
+/// The 2x2 stride-2 unpadded window, the common one, row by row: each output reads two input
+/// rows, and the choice among its four pixels (0, 1: top left, right; 2, 3: bottom) is kept as a
+/// code (a T, to stay in the lanes of the values). A tournament with strict compares keeps the
+/// first maximum in row-major order, as the general loop does; NaN wins as it does there.
+template <class X, class T>
+DENDRITE_ALWAYS_INLINE void max_of_four(const X& v0, const X& v1, const X& v2, const X& v3, X& y,
+                                        X& code) noexcept {
+    const auto right_top = v1 > v0;
+    const auto right_bottom = v3 > v2;
+    const X m01 = simd::select(right_top, v1, v0), m23 = simd::select(right_bottom, v3, v2);
+    const auto lower = m23 > m01;
+    y = simd::select(lower, m23, m01);
+    code = simd::select(lower, simd::select(right_bottom, X(T(3)), X(T(2))),
+                        simd::select(right_top, X(T(1)), X(T(0))));
+}
+
+/// Loads the 2 n (n <= width) elements p[0 .. 2n) as a deinterleaved pair; memory past them is
+/// not read.
+template <class T>
+DENDRITE_ALWAYS_INLINE simd::lane_pair<T> load_pairs(const T* p, std::size_t n) noexcept {
+    constexpr std::size_t w = simd::width<T>;
+    if (n == w) return simd::deinterleave(simd::load(p), simd::load(p + w));
+    const std::size_t m = 2 * n;
+    return simd::deinterleave(simd::load_partial(p, std::min(m, w), T(0)),
+                              simd::load_partial(p + w, m > w ? m - w : 0, T(0)));
+}
+
+/// Stores (or adds, unless `Overwrite`) the sequence `v` to p[0 .. 2n), n <= width.
+template <bool Overwrite, class T>
+DENDRITE_ALWAYS_INLINE void put_pairs(T* p, const simd::lane_pair<T>& v, std::size_t n) noexcept {
+    constexpr std::size_t w = simd::width<T>;
+    const std::size_t m = 2 * n, m0 = std::min(m, w), m1 = m > w ? m - w : 0;
+    if constexpr (Overwrite) {
+        simd::store_partial(p, v.first, m0);
+        simd::store_partial(p + w, v.second, m1);
+    } else {
+        simd::store_partial(p, simd::load_partial(p, m0, T(0)) + v.first, m0);
+        simd::store_partial(p + w, simd::load_partial(p + w, m1, T(0)) + v.second, m1);
+    }
+}
+
+/// One row of 2x2 windows: outputs y[0 .. ow) and their codes from input rows top and bottom.
+/// Whole registers of outputs, then one masked register for the rest (LeNet's rows are 14 and
+/// 5 wide: narrower than a register).
+template <class T>
+void max_pool_2x2_rows(const T* top, const T* bottom, std::size_t ow, T* y, T* code) noexcept {
+    using B = simd::batch<T>;
+    constexpr std::size_t w = simd::width<T>;
+    for (std::size_t c = 0; c < ow; c += w) {
+        const std::size_t n = std::min(w, ow - c);
+        const simd::lane_pair<T> t = load_pairs(top + 2 * c, n);
+        const simd::lane_pair<T> b = load_pairs(bottom + 2 * c, n);
+        B m, k;
+        max_of_four<B, T>(t.first, t.second, b.first, b.second, m, k);
+        simd::store_partial(y + c, m, n);
+        simd::store_partial(code + c, k, n);
+    }
+}
+
+/// Backward of max_pool_2x2_rows: dy lands on the coded pixel of each window, the other three
+/// receive nothing; contiguous reads and writes, no scatter. `Overwrite` stores instead of
+/// adding (a fresh gradient whose every pixel some window covers).
+template <bool Overwrite, class T>
+void max_unpool_2x2_rows(const T* dy, const T* code, std::size_t ow, T* top, T* bottom) noexcept {
+    using B = simd::batch<T>;
+    constexpr std::size_t w = simd::width<T>;
+    const B zero(T(0));
+    for (std::size_t c = 0; c < ow; c += w) {
+        const std::size_t n = std::min(w, ow - c);
+        const B g = simd::load_partial(dy + c, n, T(0));
+        const B k = simd::load_partial(code + c, n, T(-1));
+        put_pairs<Overwrite>(top + 2 * c,
+                             simd::interleave(simd::select(k == B(T(0)), g, zero),
+                                              simd::select(k == B(T(1)), g, zero)),
+                             n);
+        put_pairs<Overwrite>(bottom + 2 * c,
+                             simd::interleave(simd::select(k == B(T(2)), g, zero),
+                                              simd::select(k == B(T(3)), g, zero)),
+                             n);
+    }
+}
+
+}  // namespace detail
+
 /// Max pooling: y[n, c, oh, ow] = max over the window (padding never wins). The position of
 /// each maximum (the first one on ties, in row-major order) is kept in a pooled tape buffer;
-/// backward adds dy there. Cost: N C OH OW k^2 compares forward, N C OH OW adds backward.
+/// backward adds dy there. The 2x2 stride-2 window runs vectorised row loops (detail::
+/// max_pool_2x2_rows). Cost: N C OH OW k^2 compares forward, N C OH OW adds backward.
 template <differentiable EX>
 auto max_pool2d(const EX& ex, pool2d_options o = {}) {
     const auto x = as_var(ex);
@@ -95,34 +183,61 @@ auto max_pool2d(const EX& ex, pool2d_options o = {}) {
     const std::size_t planes = xs[0] * xs[1], hw = g.height * g.width;
     const std::size_t oh = g.out_h(), ow = g.out_w(), p = oh * ow;
     tensor<T> y = t.acquire_value<T>(shape{xs[0], xs[1], oh, ow});
-    tensor<std::int32_t> arg = t.acquire_value<std::int32_t>(shape{planes, p});
+    const bool pair = g.kernel_h == 2 && g.stride_h == 2 && g.pad_h == 0;
+    // Per output: the pixel's offset in its plane, or for the 2x2 window its code (0-3).
+    tensor<std::int32_t> arg =
+        pair ? tensor<std::int32_t>() : t.acquire_value<std::int32_t>(shape{planes, p});
+    tensor<T> codes = pair ? t.acquire_value<T>(shape{planes, p}) : tensor<T>();
     const T* xp = x.value().data();
     T* yp = y.data();
-    std::int32_t* ap = arg.data();
-    const bool pair = g.kernel_h == 2 && g.stride_h == 2 && g.pad_h == 0;
-    detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
-        const T* src = xp + q * hw;
-        std::size_t best;
-        if (pair) {
-            // The common 2x2 stride-2 window, branch-light and always inside.
-            const std::size_t a = 2 * r * g.width + 2 * col;
-            best = a;
-            if (src[a + 1] > src[best]) best = a + 1;
-            if (src[a + g.width] > src[best]) best = a + g.width;
-            if (src[a + g.width + 1] > src[best]) best = a + g.width + 1;
-        } else {
+    std::int32_t* ap = pair ? nullptr : arg.data();
+    T* cp = pair ? codes.data() : nullptr;
+    const std::size_t wd = g.width;
+    const std::size_t min_planes = simd::parallel_threshold / std::max<std::size_t>(hw, 1);
+    if (pair) {
+        simd::parallel_for(planes, 1, min_planes, [&](std::size_t q0, std::size_t q1) {
+            for (std::size_t q = q0; q < q1; ++q)
+                for (std::size_t r = 0; r < oh; ++r) {
+                    const T* top = xp + q * hw + 2 * r * wd;
+                    detail::max_pool_2x2_rows(top, top + wd, ow, yp + q * p + r * ow,
+                                              cp + q * p + r * ow);
+                }
+        });
+    } else {
+        detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
+            const T* src = xp + q * hw;
             const detail::window wn = detail::clip(g, r, col);
-            best = wn.h0 * g.width + wn.w0;
+            std::size_t best = wn.h0 * wd + wn.w0;
             for (std::size_t i = wn.h0; i < wn.h1; ++i)
                 for (std::size_t j = wn.w0; j < wn.w1; ++j)
-                    if (src[i * g.width + j] > src[best]) best = i * g.width + j;
-        }
-        yp[q * p + r * ow + col] = src[best];
-        ap[q * p + r * ow + col] = static_cast<std::int32_t>(best);
-    });
+                    if (src[i * wd + j] > src[best]) best = i * wd + j;
+            yp[q * p + r * ow + col] = src[best];
+            ap[q * p + r * ow + col] = static_cast<std::int32_t>(best);
+        });
+    }
     return record_op(t, "max_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
-        T* dx = x.node().grad_accumulator(tp).data();
         const T* gp = gy.data();
+        if (pair) {
+            // Even extents: the windows tile the image, so a fresh gradient is written, not
+            // zeroed and then added to.
+            const bool tiled = g.height % 2 == 0 && g.width % 2 == 0 && !x.node().has_grad();
+            T* dx = tiled ? x.node().grad_for_overwrite(tp).data()
+                          : x.node().grad_accumulator(tp).data();
+            simd::parallel_for(planes, 1, min_planes, [&](std::size_t q0, std::size_t q1) {
+                for (std::size_t q = q0; q < q1; ++q)
+                    for (std::size_t r = 0; r < oh; ++r) {
+                        T* top = dx + q * hw + 2 * r * wd;
+                        const T* dy = gp + q * p + r * ow;
+                        const T* code = codes.data() + q * p + r * ow;
+                        if (tiled)
+                            detail::max_unpool_2x2_rows<true>(dy, code, ow, top, top + wd);
+                        else
+                            detail::max_unpool_2x2_rows<false>(dy, code, ow, top, top + wd);
+                    }
+            });
+            return;
+        }
+        T* dx = x.node().grad_accumulator(tp).data();
         const std::int32_t* a = arg.data();
         detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
             const std::size_t e = q * p + r * ow + col;

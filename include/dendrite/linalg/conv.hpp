@@ -10,7 +10,8 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
+
+#include "dendrite/simd/simd.hpp"
 
 namespace dendrite::linalg {
 
@@ -65,6 +66,21 @@ inline valid_range valid_columns(std::ptrdiff_t offset, std::size_t stride, std:
     return {std::min(static_cast<std::size_t>(lo), h), h};
 }
 
+/// Copies n elements: rows of an image are a few dozen elements, where a library memcpy call
+/// costs more than the copy. Whole registers, the last one overlapping the one before it, and
+/// masked for a row narrower than a register.
+template <class T>
+inline void copy_run(T* d, const T* s, std::size_t n) noexcept {
+    constexpr std::size_t w = simd::width<T>;
+    if (n < w) {
+        simd::store_partial(d, simd::load_partial(s, n, T(0)), n);
+        return;
+    }
+    for (std::size_t i = 0; i + w < n; i += w)
+        simd::store(d + i, simd::load(s + i));
+    simd::store(d + n - w, simd::load(s + n - w));
+}
+
 }  // namespace detail
 
 /// col[(c * KH + i) * KW + j][oh * OW + ow] = x[c][ih][iw] (0 outside the image), for the image
@@ -95,8 +111,8 @@ void im2col(const conv_geometry& g, const T* x, T* col) {
                     const T* s = plane + ih * static_cast<std::ptrdiff_t>(g.width);
                     std::fill(d, d + lo, T(0));
                     if (g.stride_w == 1 && hi > lo)
-                        std::memcpy(d + lo, s + (static_cast<std::ptrdiff_t>(lo) + off),
-                                    (hi - lo) * sizeof(T));
+                        detail::copy_run(d + lo, s + (static_cast<std::ptrdiff_t>(lo) + off),
+                                         hi - lo);
                     else
                         for (std::size_t ow = lo; ow < hi; ++ow)
                             d[ow] = s[static_cast<std::ptrdiff_t>(ow * g.stride_w) + off];

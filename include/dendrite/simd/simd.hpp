@@ -96,13 +96,119 @@ DENDRITE_ALWAYS_INLINE batch<T> load_strided(const T* p, std::ptrdiff_t stride) 
     return batch<T>::load_aligned(tmp);
 }
 
-/// Loads the first `n < width<T>` elements, the other lanes set to `fill`.
+/// Lanes [begin, end) of p[0 .. width<T>) (begin <= end <= width<T>), the other lanes set to
+/// `fill`; memory outside the range is not touched (a masked load on AVX-512), so p itself may
+/// point before the first valid element.
 template <class T>
-DENDRITE_ALWAYS_INLINE batch<T> load_partial(const T* p, std::size_t n, T fill) noexcept {
+DENDRITE_ALWAYS_INLINE batch<T> load_range(const T* p, std::size_t begin, std::size_t end,
+                                           T fill = T(0)) noexcept {
+#if defined(__AVX512F__)
+    const unsigned bits = ((1u << end) - 1u) & ~((1u << begin) - 1u);
+    if constexpr (std::is_same_v<T, float> && width<T> == 16)
+        return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), static_cast<__mmask16>(bits), p);
+    else if constexpr (std::is_same_v<T, double> && width<T> == 8)
+        return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), static_cast<__mmask8>(bits), p);
+#endif
     alignas(alignment) T tmp[width<T>];
     for (std::size_t k = 0; k < width<T>; ++k)
-        tmp[k] = k < n ? p[k] : fill;
+        tmp[k] = k >= begin && k < end ? p[k] : fill;
     return batch<T>::load_aligned(tmp);
+}
+
+/// Stores lanes [begin, end) of v to the same positions of p[0 .. width<T>); memory outside the
+/// range is not touched.
+template <class T>
+DENDRITE_ALWAYS_INLINE void store_range(T* p, const batch<T>& v, std::size_t begin,
+                                        std::size_t end) noexcept {
+#if defined(__AVX512F__)
+    const unsigned bits = ((1u << end) - 1u) & ~((1u << begin) - 1u);
+    if constexpr (std::is_same_v<T, float> && width<T> == 16) {
+        _mm512_mask_storeu_ps(p, static_cast<__mmask16>(bits), v);
+        return;
+    } else if constexpr (std::is_same_v<T, double> && width<T> == 8) {
+        _mm512_mask_storeu_pd(p, static_cast<__mmask8>(bits), v);
+        return;
+    }
+#endif
+    alignas(alignment) T tmp[width<T>];
+    v.store_aligned(tmp);
+    for (std::size_t k = begin; k < end; ++k)
+        p[k] = tmp[k];
+}
+
+/// The first `n <= width<T>` elements, the other lanes set to `fill`.
+template <class T>
+DENDRITE_ALWAYS_INLINE batch<T> load_partial(const T* p, std::size_t n, T fill) noexcept {
+    return load_range(p, 0, n, fill);
+}
+
+/// Stores the first `n <= width<T>` lanes of v.
+template <class T>
+DENDRITE_ALWAYS_INLINE void store_partial(T* p, const batch<T>& v, std::size_t n) noexcept {
+    store_range(p, v, 0, n);
+}
+
+// ---- lane permutes ----------------------------------------------------------------------------
+
+/// Two registers of one sequence (lo = elements 0 .. width, hi = the next width), or the two
+/// halves of a split one.
+template <class T>
+struct lane_pair {
+    batch<T> first, second;
+};
+
+/// Splits the sequence lo, hi (2 width<T> elements) into its even-indexed elements (.first) and
+/// odd-indexed ones (.second): two permutes across both registers on AVX-512, a round trip
+/// through memory elsewhere.
+template <class T>
+DENDRITE_ALWAYS_INLINE lane_pair<T> deinterleave(const batch<T>& lo, const batch<T>& hi) noexcept {
+    constexpr std::size_t w = width<T>;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float> && w == 16) {
+        const __m512i even =
+            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        return {_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi)};
+    } else if constexpr (std::is_same_v<T, double> && w == 8) {
+        const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+        const __m512i odd = _mm512_add_epi64(even, _mm512_set1_epi64(1));
+        return {_mm512_permutex2var_pd(lo, even, hi), _mm512_permutex2var_pd(lo, odd, hi)};
+    }
+#endif
+    alignas(alignment) T in[2 * w], e[w], o[w];
+    lo.store_aligned(in);
+    hi.store_aligned(in + w);
+    for (std::size_t k = 0; k < w; ++k) {
+        e[k] = in[2 * k];
+        o[k] = in[2 * k + 1];
+    }
+    return {batch<T>::load_aligned(e), batch<T>::load_aligned(o)};
+}
+
+/// The inverse of deinterleave: `even` and `odd` alternated, as the sequence .first, .second.
+template <class T>
+DENDRITE_ALWAYS_INLINE lane_pair<T> interleave(const batch<T>& even, const batch<T>& odd) noexcept {
+    constexpr std::size_t w = width<T>;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float> && w == 16) {
+        const __m512i lo =
+            _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+        return {_mm512_permutex2var_ps(even, lo, odd), _mm512_permutex2var_ps(even, hi, odd)};
+    } else if constexpr (std::is_same_v<T, double> && w == 8) {
+        const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+        const __m512i hi = _mm512_add_epi64(lo, _mm512_set1_epi64(4));
+        return {_mm512_permutex2var_pd(even, lo, odd), _mm512_permutex2var_pd(even, hi, odd)};
+    }
+#endif
+    alignas(alignment) T e[w], o[w], out[2 * w];
+    even.store_aligned(e);
+    odd.store_aligned(o);
+    for (std::size_t k = 0; k < w; ++k) {
+        out[2 * k] = e[k];
+        out[2 * k + 1] = o[k];
+    }
+    return {batch<T>::load_aligned(out), batch<T>::load_aligned(out + w)};
 }
 
 // ---- register transpose ----------------------------------------------------------------------

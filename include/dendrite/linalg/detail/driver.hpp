@@ -39,7 +39,8 @@ void gemm_block(std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, 
     T* abuf = scratch<T>(0, (std::min(bk::mc, m) + mr - 1) / mr * mr * kc_max + w);
     T* bbuf =
         scratch<T>(1, (in_place_b ? nr : (std::min(bk::nc, j1 - j0) + nr - 1) / nr * nr) * kc_max);
-    const auto& table = kernel_table<T, Epilogue>;
+    const kernel_fn<T>* table = kernel_table<T>();
+    const tile_store<T> store{&store_tile<T, Epilogue>, &epi};
 
     for (std::size_t jc = j0; jc < j1; jc += bk::nc) {
         const std::size_t nc = std::min(bk::nc, j1 - jc);
@@ -80,7 +81,7 @@ void gemm_block(std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1, 
                         }
                         t.c = c + (ic + ir) * ldc + jc + jr;
                         t.i = ic + ir;
-                        table[(rows - 1) * nv + regs - 1](t, epi);
+                        table[(rows - 1) * nv + regs - 1](t, store);
                     }
                 }
             }

@@ -32,28 +32,40 @@ struct tile_args {
     std::size_t j;
 };
 
-/// Writes an R x V register tile: C = epi(alpha acc + beta C) on the last k block, else
+/// How a finished tile leaves the registers: `fn(acc, rows, regs, args, epi)` writes the
+/// rows x regs accumulators (row-major in `acc`) to C. The micro-kernels reach it through this
+/// pointer, so that they are compiled once per value type and tile shape, not once per
+/// epilogue: one indirect call per tile of up to 14 x 32 products.
+template <class T>
+struct tile_store {
+    void (*fn)(const simd::batch<T>* acc, std::size_t rows, std::size_t regs, const tile_args<T>& t,
+               const void* epi);
+    const void* epi;
+};
+
+/// Writes a rows x regs register tile: C = epi(alpha acc + beta C) on the last k block, else
 /// C = alpha acc + beta C. Kept out of line: inlined, its partial-tile path made GCC keep one
 /// accumulator of the k loop in memory, a store-to-load chain on every step.
-template <class T, std::size_t R, std::size_t V, class Epilogue>
-[[gnu::noinline]] void store_tile(const simd::batch<T> (&acc)[R][V], const tile_args<T>& t,
-                                  const Epilogue& epi) {
+template <class T, class Epilogue>
+[[gnu::noinline]] void store_tile(const simd::batch<T>* acc, std::size_t rows, std::size_t regs,
+                                  const tile_args<T>& t, const void* epi_ptr) {
     using B = simd::batch<T>;
     constexpr std::size_t w = simd::width<T>;
+    const Epilogue& epi = *static_cast<const Epilogue*>(epi_ptr);
     const B alpha(t.alpha), beta(t.beta);
     const bool read_c = t.beta != T(0);
-    for (std::size_t r = 0; r < R; ++r) {
+    for (std::size_t r = 0; r < rows; ++r) {
         T* crow = t.c + r * t.ldc;
-        for (std::size_t v = 0; v < V; ++v) {
+        for (std::size_t v = 0; v < regs; ++v) {
             const std::size_t j = v * w;
             if (j + w <= t.cols) {
-                B x = acc[r][v] * alpha;
+                B x = acc[r * regs + v] * alpha;
                 if (read_c) x = simd::fma(beta, simd::load(crow + j), x);
                 if (t.last) x = epi(x, t.i + r, t.j + j);
                 simd::store(crow + j, x);
             } else if (j < t.cols) {
                 alignas(simd::alignment) T tmp[w];
-                simd::store_aligned(tmp, acc[r][v]);
+                simd::store_aligned(tmp, acc[r * regs + v]);
                 for (std::size_t l = j; l < t.cols; ++l) {
                     T x = tmp[l - j] * t.alpha;
                     if (read_c) x = t.beta * crow[l] + x;
@@ -65,9 +77,9 @@ template <class T, std::size_t R, std::size_t V, class Epilogue>
     }
 }
 
-/// C tile += a sliver (R rows) times b (V registers wide) over kc steps, then store_tile.
-template <class T, std::size_t R, std::size_t V, class Epilogue>
-void micro_kernel(const tile_args<T>& t, const Epilogue& epi) {
+/// C tile += a sliver (R rows) times b (V registers wide) over kc steps, then the tile store.
+template <class T, std::size_t R, std::size_t V>
+void micro_kernel(const tile_args<T>& t, const tile_store<T>& store) {
     using B = simd::batch<T>;
     constexpr std::size_t w = simd::width<T>;
     B acc[R][V];
@@ -95,24 +107,36 @@ void micro_kernel(const tile_args<T>& t, const Epilogue& epi) {
         a += lda;
         b += ldb;
     }
-    store_tile<T, R, V>(acc, t, epi);
+    // The accumulators leave through a copy: were their own address passed on, GCC would keep
+    // them in memory throughout the k loop.
+    B out[R * V];
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v)
+            out[r * V + v] = acc[r][v];
+    store.fn(out, R, V, t, store.epi);
 }
 
-template <class T, class Epilogue>
-using kernel_fn = void (*)(const tile_args<T>&, const Epilogue&);
+template <class T>
+using kernel_fn = void (*)(const tile_args<T>&, const tile_store<T>&);
 
-template <class T, class Epilogue, std::size_t... I>
+template <class T, std::size_t... I>
 constexpr auto make_kernel_table(std::index_sequence<I...>) {
     constexpr std::size_t nv = blocking<T>::nv;
-    return std::array<kernel_fn<T, Epilogue>, sizeof...(I)>{
-        &micro_kernel<T, I / nv + 1, I % nv + 1, Epilogue>...};
+    return std::array<kernel_fn<T>, sizeof...(I)>{&micro_kernel<T, I / nv + 1, I % nv + 1>...};
 }
 
 /// Kernels for every tile shape: entry (rows - 1) * nv + (registers - 1). Edge tiles run a
 /// kernel of their own size rather than a padded full tile, so the m = 32 of a small batch
-/// wastes no flops on padding rows.
-template <class T, class Epilogue>
-inline constexpr auto kernel_table =
-    make_kernel_table<T, Epilogue>(std::make_index_sequence<blocking<T>::mr * blocking<T>::nv>{});
+/// wastes no flops on padding rows. Compiled once for float and double (src/linalg/gemm.cpp).
+template <class T>
+const kernel_fn<T>* kernel_table() noexcept {
+    static constexpr auto table =
+        make_kernel_table<T>(std::make_index_sequence<blocking<T>::mr * blocking<T>::nv>{});
+    return table.data();
+}
+extern template const kernel_fn<float>* kernel_table<float>() noexcept;
+extern template const kernel_fn<double>* kernel_table<double>() noexcept;
 
 }  // namespace dendrite::linalg::detail

@@ -1,0 +1,9 @@
+// Convolutions with their activation in nn::network<double> (see network_parts.hpp).
+#include "network_fused.hpp"
+
+namespace dendrite::nn::detail {
+
+template std::unique_ptr<module<double>> fuse_conv(conv2d_layer<double>&&, const layer_description&,
+                                                   const shape&);
+
+}  // namespace dendrite::nn::detail

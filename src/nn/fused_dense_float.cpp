@@ -1,0 +1,9 @@
+// Dense layers with their activation in nn::network<float> (see network_parts.hpp).
+#include "network_fused.hpp"
+
+namespace dendrite::nn::detail {
+
+template std::unique_ptr<module<float>> fuse_dense(dense_layer<float>&&, const layer_description&,
+                                                   const shape&);
+
+}  // namespace dendrite::nn::detail

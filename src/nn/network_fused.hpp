@@ -1,0 +1,49 @@
+#pragma once
+// The definitions of network_parts.hpp's activation-carrying modules, each explicitly
+// instantiated for one value type by a fused_<family>_<type>.cpp unit.
+
+#include <memory>
+
+#include "dendrite/nn/activations.hpp"
+#include "dendrite/nn/conv.hpp"
+#include "dendrite/nn/dense.hpp"
+#include "network_parts.hpp"
+
+namespace dendrite::nn::detail {
+
+template <class T>
+std::unique_ptr<module<T>> fuse_dense(dense_layer<T>&& dense, const layer_description& act,
+                                      const shape& out) {
+    std::unique_ptr<module<T>> m;
+    with_activation(act, [&](auto a) {
+        using F = decltype(a);
+        m = std::make_unique<module_of<T, dense_layer<T, F>>>(
+            dense_layer<T, F>(std::move(dense), a, a.name), out);
+    });
+    return m;
+}
+
+template <class T>
+std::unique_ptr<module<T>> fuse_conv(conv2d_layer<T>&& conv, const layer_description& act,
+                                     const shape& out) {
+    std::unique_ptr<module<T>> m;
+    with_activation(act, [&](auto a) {
+        using F = decltype(a);
+        m = std::make_unique<module_of<T, conv2d_layer<T, F>>>(
+            conv2d_layer<T, F>(std::move(conv), a, a.name), out);
+    });
+    return m;
+}
+
+template <class T>
+std::unique_ptr<module<T>> activation_module(const layer_description& act, const shape& out) {
+    std::unique_ptr<module<T>> m;
+    with_activation(act, [&](auto a) {
+        using F = decltype(a);
+        m = std::make_unique<module_of<T, activation_layer<T, F>>>(
+            activation_layer<T, F>(a, a.name), out);
+    });
+    return m;
+}
+
+}  // namespace dendrite::nn::detail
