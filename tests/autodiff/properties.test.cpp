@@ -110,25 +110,42 @@ TEST_CASE("chain rule: fused f(h(x)) = f(u) then u = h(x) = f'(h(x)) h'(x)",
 
 TEST_CASE("random deeper compositions with broadcasting and reductions pass gradcheck",
           "[autodiff][property]") {
+    // Five (f, h, q) triples in which every function takes every role once: each triple is its
+    // own set of fused kernels, and all 125 would make this the slowest unit of the suite to
+    // compile for no further coverage of the backward rules.
+    constexpr std::size_t triples[function_count][3] = {
+        {0, 1, 2}, {1, 2, 3}, {2, 3, 4}, {3, 4, 0}, {4, 0, 1}};
     rng g(503);
     for (int trial = 0; trial < 10; ++trial) {
-        const std::size_t i = g.below(function_count), j = g.below(function_count),
-                          k = g.below(function_count);
+        const std::size_t t = trial < 5 ? static_cast<std::size_t>(trial) : g.below(function_count);
         const std::size_t m = g.below(5) + 1, n = g.below(9) + 1;
         const tensor<double> xv = uniform<double>({m, n}, -2, 2, g);
         const tensor<double> bv = uniform<double>({n}, -1, 1, g);
-        INFO("trial " << trial << ": f" << i << ", f" << j << ", f" << k << " at [" << m << ", "
-                      << n << "]");
-        with_function(i, [&](auto f) {
-            with_function(j, [&](auto h) {
-                with_function(k, [&](auto q) {
-                    auto fn = [&](auto x, auto b) {
-                        var<double> s = sum(f(x + b), 1, true);  // a reduction between fused nodes
-                        return h(x) * q(s) - softmax(x * b, 1);
-                    };
-                    require_gradcheck(gradcheck(fn, xv, bv), 1e-6);
-                });
-            });
-        });
+        INFO("trial " << trial << ": f" << triples[t][0] << ", f" << triples[t][1] << ", f"
+                      << triples[t][2] << " at [" << m << ", " << n << "]");
+        const auto check = [&](auto f, auto h, auto q) {
+            auto fn = [&](auto x, auto b) {
+                var<double> s = sum(f(x + b), 1, true);  // a reduction between fused nodes
+                return h(x) * q(s) - softmax(x * b, 1);
+            };
+            require_gradcheck(gradcheck(fn, xv, bv), 1e-6);
+        };
+        switch (t) {
+            case 0:
+                check(f0, f1, f2);
+                break;
+            case 1:
+                check(f1, f2, f3);
+                break;
+            case 2:
+                check(f2, f3, f4);
+                break;
+            case 3:
+                check(f3, f4, f0);
+                break;
+            default:
+                check(f4, f0, f1);
+                break;
+        }
     }
 }
