@@ -11,28 +11,30 @@
 
 namespace dendrite::nn::detail {
 
-template <class T>
-std::unique_ptr<module<T>> fuse_dense(dense_layer<T>&& dense, const layer_description& act,
-                                      const shape& out) {
+/// Layer<T, act> taking the parameters of `layer` (a dense layer or a convolution), for the
+/// activation `act` names; nullptr when it names none.
+template <template <class, class> class Layer, class T, class Plain>
+std::unique_ptr<module<T>> absorb_activation(Plain&& layer, const layer_description& act,
+                                             const shape& out) {
     std::unique_ptr<module<T>> m;
     with_activation(act, [&](auto a) {
         using F = decltype(a);
-        m = std::make_unique<module_of<T, dense_layer<T, F>>>(
-            dense_layer<T, F>(std::move(dense), a, a.name), out);
+        m = std::make_unique<module_of<T, Layer<T, F>>>(Layer<T, F>(std::move(layer), a, a.name),
+                                                        out);
     });
     return m;
 }
 
 template <class T>
+std::unique_ptr<module<T>> fuse_dense(dense_layer<T>&& dense, const layer_description& act,
+                                      const shape& out) {
+    return absorb_activation<dense_layer, T>(std::move(dense), act, out);
+}
+
+template <class T>
 std::unique_ptr<module<T>> fuse_conv(conv2d_layer<T>&& conv, const layer_description& act,
                                      const shape& out) {
-    std::unique_ptr<module<T>> m;
-    with_activation(act, [&](auto a) {
-        using F = decltype(a);
-        m = std::make_unique<module_of<T, conv2d_layer<T, F>>>(
-            conv2d_layer<T, F>(std::move(conv), a, a.name), out);
-    });
-    return m;
+    return absorb_activation<conv2d_layer, T>(std::move(conv), act, out);
 }
 
 template <class T>

@@ -1,6 +1,8 @@
 // Properties of reverse mode on random compositions of element-wise functions (seeded):
 // additivity, linearity, and the chain rule, fused in one node against split over several.
 #include <cstddef>
+#include <tuple>
+#include <utility>
 
 #include "helpers.hpp"
 
@@ -113,8 +115,9 @@ TEST_CASE("random deeper compositions with broadcasting and reductions pass grad
     // Five (f, h, q) triples in which every function takes every role once: each triple is its
     // own set of fused kernels, and all 125 would make this the slowest unit of the suite to
     // compile for no further coverage of the backward rules.
-    constexpr std::size_t triples[function_count][3] = {
+    static constexpr std::size_t triples[function_count][3] = {
         {0, 1, 2}, {1, 2, 3}, {2, 3, 4}, {3, 4, 0}, {4, 0, 1}};
+    static constexpr auto functions = std::make_tuple(f0, f1, f2, f3, f4);
     rng g(503);
     for (int trial = 0; trial < 10; ++trial) {
         const std::size_t t = trial < 5 ? static_cast<std::size_t>(trial) : g.below(function_count);
@@ -130,22 +133,12 @@ TEST_CASE("random deeper compositions with broadcasting and reductions pass grad
             };
             require_gradcheck(gradcheck(fn, xv, bv), 1e-6);
         };
-        switch (t) {
-            case 0:
-                check(f0, f1, f2);
-                break;
-            case 1:
-                check(f1, f2, f3);
-                break;
-            case 2:
-                check(f2, f3, f4);
-                break;
-            case 3:
-                check(f3, f4, f0);
-                break;
-            default:
-                check(f4, f0, f1);
-                break;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((t == I ? check(std::get<triples[I][0]>(functions), std::get<triples[I][1]>(functions),
+                             std::get<triples[I][2]>(functions))
+                     : void()),
+             ...);
         }
+        (std::make_index_sequence<function_count>{});
     }
 }

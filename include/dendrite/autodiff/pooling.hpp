@@ -66,24 +66,29 @@ inline window clip(const linalg::conv_geometry& g, std::size_t oh, std::size_t o
             lo(ow, g.stride_w, g.pad_w), hi(ow, g.stride_w, g.pad_w, g.kernel_w, g.width)};
 }
 
-/// Calls f(q, r, col) for every plane q of `planes` and every output position (r, col) of `g`,
-/// the planes split over the threads (each plane's input and output are its own).
+/// Calls f(q, r) for every plane q of `planes` and every output row r of `g`, the planes split
+/// over the threads (each plane's input and output are its own).
 template <class F>
-void for_each_window(std::size_t planes, const linalg::conv_geometry& g, F&& f) {
-    const std::size_t oh = g.out_h(), ow = g.out_w();
+void for_each_output_row(std::size_t planes, const linalg::conv_geometry& g, F&& f) {
+    const std::size_t oh = g.out_h();
     const std::size_t min_planes =
         simd::parallel_threshold / std::max<std::size_t>(g.height * g.width, 1);
     simd::parallel_for(planes, 1, min_planes, [&](std::size_t p0, std::size_t p1) {
         for (std::size_t q = p0; q < p1; ++q)
             for (std::size_t r = 0; r < oh; ++r)
-                for (std::size_t col = 0; col < ow; ++col)
-                    f(q, r, col);
+                f(q, r);
     });
 }
 
-}  // namespace detail
-
-namespace detail {
+/// Calls f(q, r, col) for every plane q and every output position (r, col) of `g`.
+template <class F>
+void for_each_window(std::size_t planes, const linalg::conv_geometry& g, F&& f) {
+    const std::size_t ow = g.out_w();
+    for_each_output_row(planes, g, [&](std::size_t q, std::size_t r) {
+        for (std::size_t col = 0; col < ow; ++col)
+            f(q, r, col);
+    });
+}
 
 /// The 2x2 stride-2 unpadded window, the common one, row by row: each output reads two input
 /// rows, and the choice among its four pixels (0, 1: top left, right; 2, 3: bottom) is kept as a
@@ -193,15 +198,10 @@ auto max_pool2d(const EX& ex, pool2d_options o = {}) {
     std::int32_t* ap = pair ? nullptr : arg.data();
     T* cp = pair ? codes.data() : nullptr;
     const std::size_t wd = g.width;
-    const std::size_t min_planes = simd::parallel_threshold / std::max<std::size_t>(hw, 1);
     if (pair) {
-        simd::parallel_for(planes, 1, min_planes, [&](std::size_t q0, std::size_t q1) {
-            for (std::size_t q = q0; q < q1; ++q)
-                for (std::size_t r = 0; r < oh; ++r) {
-                    const T* top = xp + q * hw + 2 * r * wd;
-                    detail::max_pool_2x2_rows(top, top + wd, ow, yp + q * p + r * ow,
-                                              cp + q * p + r * ow);
-                }
+        detail::for_each_output_row(planes, g, [&](std::size_t q, std::size_t r) {
+            const T* top = xp + q * hw + 2 * r * wd;
+            detail::max_pool_2x2_rows(top, top + wd, ow, yp + q * p + r * ow, cp + q * p + r * ow);
         });
     } else {
         detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
@@ -223,17 +223,14 @@ auto max_pool2d(const EX& ex, pool2d_options o = {}) {
             const bool tiled = g.height % 2 == 0 && g.width % 2 == 0 && !x.node().has_grad();
             T* dx = tiled ? x.node().grad_for_overwrite(tp).data()
                           : x.node().grad_accumulator(tp).data();
-            simd::parallel_for(planes, 1, min_planes, [&](std::size_t q0, std::size_t q1) {
-                for (std::size_t q = q0; q < q1; ++q)
-                    for (std::size_t r = 0; r < oh; ++r) {
-                        T* top = dx + q * hw + 2 * r * wd;
-                        const T* dy = gp + q * p + r * ow;
-                        const T* code = codes.data() + q * p + r * ow;
-                        if (tiled)
-                            detail::max_unpool_2x2_rows<true>(dy, code, ow, top, top + wd);
-                        else
-                            detail::max_unpool_2x2_rows<false>(dy, code, ow, top, top + wd);
-                    }
+            detail::for_each_output_row(planes, g, [&](std::size_t q, std::size_t r) {
+                T* top = dx + q * hw + 2 * r * wd;
+                const T* dy = gp + q * p + r * ow;
+                const T* code = codes.data() + q * p + r * ow;
+                if (tiled)
+                    detail::max_unpool_2x2_rows<true>(dy, code, ow, top, top + wd);
+                else
+                    detail::max_unpool_2x2_rows<false>(dy, code, ow, top, top + wd);
             });
             return;
         }
