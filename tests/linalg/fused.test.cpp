@@ -26,6 +26,15 @@ struct relu_backward {
     }
 };
 
+// A formula that is not zero where both operands are: the packing's zero padding past a right
+// edge must not take its value.
+struct affine_rule {
+    template <class X>
+    X operator()(X dy, X s) const {
+        return X(1) + dy * s;
+    }
+};
+
 // tanh'(z) dy from the saved output y = tanh(z).
 struct tanh_backward {
     template <class X>
@@ -105,6 +114,48 @@ void check_dense_backward(std::size_t batch, std::size_t in, std::size_t out, co
         }
 }
 
+template <class T, class Rule>
+void check_zipped_gemm(std::size_t m, std::size_t n, std::size_t k, trans ta, trans tb,
+                       const Rule& rule, std::mt19937& rng) {
+    const std::size_t ar = ta == trans::no ? m : k, ac = ta == trans::no ? k : m;
+    const std::size_t br = tb == trans::no ? k : n, bc = tb == trans::no ? n : k;
+    auto g = random<T>(std::max(ar * ac, br * bc), rng);
+    auto s = random<T>(g.size(), rng);
+    auto plain = random<T>(g.size(), rng);
+    std::vector<long double> z(g.size());
+    for (std::size_t e = 0; e < g.size(); ++e)
+        z[e] = rule(g[e], s[e]);
+    std::vector<T> c(m * n, std::numeric_limits<T>::quiet_NaN()), c2 = c;
+    std::vector<T> sums(n, std::numeric_limits<T>::quiet_NaN());
+    const auto zb = linalg::zip(g.data(), bc, s.data(), bc, rule);
+    const auto za = linalg::zip(g.data(), ac, s.data(), ac, rule);
+    linalg::gemm(ta, tb, m, n, k, T(1), plain.data(), ac, zb, T(0), c.data(), n, sums.data());
+    linalg::gemm(ta, tb, m, n, k, T(1), za, plain.data(), bc, T(0), c2.data(), n);
+    for (std::size_t j = 0; j < n; ++j) {
+        long double sum = 0, mag = 0;
+        for (std::size_t p = 0; p < k; ++p) {
+            const long double v = tb == trans::no ? z[p * bc + j] : z[j * bc + p];
+            sum += v;
+            mag += std::fabs(v);
+        }
+        require_close(sums[j], sum, mag, k);
+    }
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            long double s1 = 0, m1 = 0, s2 = 0, m2 = 0;
+            for (std::size_t p = 0; p < k; ++p) {
+                const std::size_t ia = ta == trans::no ? i * ac + p : p * ac + i;
+                const std::size_t ib = tb == trans::no ? p * bc + j : j * bc + p;
+                s1 += plain[ia] * z[ib];
+                m1 += std::fabs(plain[ia] * z[ib]);
+                s2 += z[ia] * plain[ib];
+                m2 += std::fabs(z[ia] * plain[ib]);
+            }
+            require_close(c[i * n + j], s1, m1, k);
+            require_close(c2[i * n + j], s2, m2, k);
+        }
+}
+
 }  // namespace
 
 TEMPLATE_TEST_CASE("dense_backward forms dZ in the packing and db in the same pass", "[linalg]",
@@ -139,48 +190,14 @@ TEMPLATE_TEST_CASE("gemm through a zipped operand, every transposition, with col
                                      {17, 257, 31},
                                      {300, 7, 65},
                                      {2, 2, 1},
+                                     {4, 8, 2},
+                                     {15, 17, 7},
                                      {0, 9, 5}})
             for (trans ta : {trans::no, trans::yes})
                 for (trans tb : {trans::no, trans::yes}) {
                     INFO("m " << m << " n " << n << " k " << k);
-                    const std::size_t ar = ta == trans::no ? m : k, ac = ta == trans::no ? k : m;
-                    const std::size_t br = tb == trans::no ? k : n, bc = tb == trans::no ? n : k;
-                    auto g = random<T>(std::max(ar * ac, br * bc), rng);
-                    auto s = random<T>(g.size(), rng);
-                    auto plain = random<T>(g.size(), rng);
-                    std::vector<long double> z(g.size());
-                    for (std::size_t e = 0; e < g.size(); ++e)
-                        z[e] = relu_backward{}(g[e], s[e]);
-                    std::vector<T> c(m * n, std::numeric_limits<T>::quiet_NaN()), c2 = c;
-                    std::vector<T> sums(n, std::numeric_limits<T>::quiet_NaN());
-                    const auto zb = linalg::zip(g.data(), bc, s.data(), bc, relu_backward{});
-                    const auto za = linalg::zip(g.data(), ac, s.data(), ac, relu_backward{});
-                    linalg::gemm(ta, tb, m, n, k, T(1), plain.data(), ac, zb, T(0), c.data(), n,
-                                 sums.data());
-                    linalg::gemm(ta, tb, m, n, k, T(1), za, plain.data(), bc, T(0), c2.data(), n);
-                    for (std::size_t j = 0; j < n; ++j) {
-                        long double sum = 0, mag = 0;
-                        for (std::size_t p = 0; p < k; ++p) {
-                            const long double v = tb == trans::no ? z[p * bc + j] : z[j * bc + p];
-                            sum += v;
-                            mag += std::fabs(v);
-                        }
-                        require_close(sums[j], sum, mag, k);
-                    }
-                    for (std::size_t i = 0; i < m; ++i)
-                        for (std::size_t j = 0; j < n; ++j) {
-                            long double s1 = 0, m1 = 0, s2 = 0, m2 = 0;
-                            for (std::size_t p = 0; p < k; ++p) {
-                                const std::size_t ia = ta == trans::no ? i * ac + p : p * ac + i;
-                                const std::size_t ib = tb == trans::no ? p * bc + j : j * bc + p;
-                                s1 += plain[ia] * z[ib];
-                                m1 += std::fabs(plain[ia] * z[ib]);
-                                s2 += z[ia] * plain[ib];
-                                m2 += std::fabs(z[ia] * plain[ib]);
-                            }
-                            require_close(c[i * n + j], s1, m1, k);
-                            require_close(c2[i * n + j], s2, m2, k);
-                        }
+                    check_zipped_gemm<T>(m, n, k, ta, tb, relu_backward{}, rng);
+                    check_zipped_gemm<T>(m, n, k, ta, tb, affine_rule{}, rng);
                 }
     }
     dendrite::set_num_threads(1);

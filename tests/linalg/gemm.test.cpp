@@ -169,8 +169,9 @@ TEMPLATE_TEST_CASE("gemm epilogue: bias + relu and a lambda of the position", "[
     std::mt19937 rng(3);
     for (int threads : {1, 2}) {
         dendrite::set_num_threads(threads);
-        for (const shape s : {shape{32, 256, 784}, shape{17, 33, 15}, shape{65, 10, 128},
-                              shape{300, 129, 300}, shape{5, 7, 0}})
+        for (const shape s :
+             {shape{32, 256, 784}, shape{17, 33, 15}, shape{65, 10, 128}, shape{300, 129, 300},
+              shape{4, 8, 2}, shape{7, 1, 257}, shape{5, 7, 0}})
             for (trans ta : both)
                 for (trans tb : both) {
                     problem<T> pr(s, ta, tb, 1, rng);
@@ -208,6 +209,48 @@ TEMPLATE_TEST_CASE("gemm epilogue: bias + relu and a lambda of the position", "[
                                          pr.b.data(), pr.ldb, T(1), c.data(), pr.ldc, affine);
                         });
                     REQUIRE(seen == s.m * s.n);
+                    // An edge-aware epilogue: right edges arrive as one register with n live
+                    // lanes. It reads a bias and writes a side copy of the pre-activation, both
+                    // exactly n columns wide (reading or writing past them is a sanitizer error
+                    // and, for the copy, a changed guard value), and counts the lanes it owns.
+                    std::vector<T> bias_n(bias.begin(), bias.begin() + s.n);
+                    std::vector<T> side(s.m * s.n + 1, T(-7));
+                    seen = 0;
+                    const auto edge_relu = [counter, bn = bias_n.data(), sp = side.data(),
+                                            ld = s.n](auto v, std::size_t i, std::size_t j,
+                                                      auto... lanes) {
+                        using X = decltype(v);
+                        std::size_t live = 1;
+                        if constexpr (dendrite::simd::is_batch_v<X>)
+                            live = sizeof...(lanes) ? (std::size_t{0} + ... + lanes)
+                                                    : dendrite::simd::width<T>;
+                        *counter += live;
+                        const X pre = v + linalg::lanes<X>(bn + j, lanes...);
+                        linalg::store_lanes(sp + i * ld + j, pre, lanes...);
+                        return dendrite::simd::max(pre, X(0));
+                    };
+                    check(
+                        pr, T(1), T(0), true,
+                        [&](long double x, std::size_t, std::size_t j) {
+                            return std::max(x + bias[j], 0.0L);
+                        },
+                        [&](std::vector<T>& c) {
+                            linalg::gemm(pr.ta, pr.tb, s.m, s.n, s.k, T(1), pr.a.data(), pr.lda,
+                                         pr.b.data(), pr.ldb, T(0), c.data(), pr.ldc, edge_relu);
+                        });
+                    REQUIRE(seen == s.m * s.n);
+                    REQUIRE(side.back() == T(-7));
+                    for (std::size_t i = 0; i < s.m; ++i)
+                        for (std::size_t j = 0; j < s.n; ++j) {
+                            long double pre = bias[j];
+                            for (std::size_t p = 0; p < s.k; ++p)
+                                pre += static_cast<long double>(pr.opa(i, p)) * pr.opb(p, j);
+                            long double mag = std::fabs(bias[j]);
+                            for (std::size_t p = 0; p < s.k; ++p)
+                                mag += std::fabs(static_cast<long double>(pr.opa(i, p)) *
+                                                 pr.opb(p, j));
+                            REQUIRE(std::fabs(side[i * s.n + j] - pre) <= tolerance<T>(s.k, mag));
+                        }
                 }
     }
     dendrite::set_num_threads(1);

@@ -115,16 +115,13 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
                 // Y = act(W_g col + b) with Z kept for backward, while each tile is in registers.
                 linalg::gemm<T>(linalg::trans::no, linalg::trans::no, og, p, k, T(1),
                                 wp + gr * og * k, k, pointwise ? xg : col, p, T(0), yp + out0 * p,
-                                p, [=](auto v, std::size_t r, std::size_t j) {
+                                p, [=](auto v, std::size_t r, std::size_t j, auto... tail) {
                                     using X = decltype(v);
                                     const X pre = bg ? v + X(bg[r]) : v;
                                     if constexpr (linear) {
                                         return pre;
                                     } else {
-                                        if constexpr (simd::is_batch_v<X>)
-                                            simd::store(zg + r * p + j, pre);
-                                        else
-                                            zg[r * p + j] = pre;
+                                        linalg::store_lanes(zg + r * p + j, pre, tail...);
                                         return expr::apply_lanes(act, pre);
                                     }
                                 });

@@ -46,13 +46,10 @@ requires(differentiable<EX>) var<T> dense(const EX& ex, const var<T>& w, const v
     const T* bias = b.value().data();
     linalg::gemm<T>(linalg::trans::no, linalg::trans::no, batch, out, in, T(1), x.value().data(),
                     in, w.value().data(), out, T(0), y.data(), out,
-                    [=](auto v, std::size_t i, std::size_t j) {
+                    [=](auto v, std::size_t i, std::size_t j, auto... n) {
                         using X = decltype(v);
-                        const X pre = v + linalg::lanes<X>(bias + j);
-                        if constexpr (simd::is_batch_v<X>)
-                            simd::store(zp + i * out + j, pre);
-                        else
-                            zp[i * out + j] = pre;
+                        const X pre = v + linalg::lanes<X>(bias + j, n...);
+                        linalg::store_lanes(zp + i * out + j, pre, n...);
                         return expr::apply_lanes(act, pre);
                     });
     const bool needs = x.requires_grad() || w.requires_grad() || b.requires_grad();

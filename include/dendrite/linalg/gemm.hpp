@@ -18,8 +18,8 @@ namespace dendrite::linalg {
 
 /// The epilogue that leaves the product unchanged.
 struct no_epilogue {
-    template <class X>
-    DENDRITE_ALWAYS_INLINE X operator()(X v, std::size_t, std::size_t) const noexcept {
+    template <class X, class... N>
+    DENDRITE_ALWAYS_INLINE X operator()(X v, std::size_t, std::size_t, N...) const noexcept {
         return v;
     }
 };
@@ -32,7 +32,11 @@ struct no_epilogue {
 /// `epi(v, i, j)` maps the finished values of row i, columns j .. j + lanes while they are still
 /// in registers: `template <class X> X operator()(X v, size_t i, size_t j) const`, called with
 /// X = simd::batch<T> (columns j .. j + simd::width<T>) or X = T (column j alone, at the right
-/// edge). It is called exactly once per element of C, from several threads at once when the
+/// edge). An epilogue that also takes `(v, i, j, n)` gets the right edge as one register whose
+/// first n lanes are columns j .. j + n (the rest are discarded; read through
+/// `lanes<X>(p, n)` and write through `store_lanes(p, x, n)`, which touch no memory past
+/// them): write it once as `(auto v, std::size_t i, std::size_t j, auto... n)`. It is called
+/// exactly once per element of C, from several threads at once when the
 /// product is threaded, so it must not mutate shared state unsynchronised. Cost: 2mnk flops,
 /// threads per dendrite::num_threads() when the product is large enough to pay for them.
 template <class T, class Epilogue>

@@ -18,10 +18,34 @@ DENDRITE_ALWAYS_INLINE X lanes(const T* p) noexcept {
         return static_cast<X>(*p);
 }
 
-/// Same as lanes; the name reads better inside an epilogue (`v + load_lanes<X>(bias + j)`).
+/// Loads lanes [0, n) of p (n <= width) into X, zero past them, reading nothing beyond p + n:
+/// the right edge of a matrix, as an edge-aware epilogue sees it. For X = T, n is 1 and this is
+/// *p.
 template <class X, class T>
-DENDRITE_ALWAYS_INLINE X load_lanes(const T* p) noexcept {
-    return lanes<X>(p);
+DENDRITE_ALWAYS_INLINE X lanes(const T* p, std::size_t n) noexcept {
+    if constexpr (simd::is_batch_v<X>)
+        return simd::load_partial(p, n, T(0));
+    else
+        return static_cast<X>(*p);
+}
+
+/// Same as lanes; the name reads better inside an epilogue (`v + load_lanes<X>(bias + j)`).
+template <class X, class T, class... N>
+DENDRITE_ALWAYS_INLINE X load_lanes(const T* p, N... n) noexcept {
+    return lanes<X>(p, n...);
+}
+
+/// Stores x to p: a whole register, or its lanes [0, n) when n is given; for a scalar, *p = x.
+/// With lanes(p, n...), one epilogue body serves whole registers, right edges and scalars.
+template <class T, class X, class... N>
+DENDRITE_ALWAYS_INLINE void store_lanes(T* p, const X& x, N... n) noexcept {
+    static_assert(sizeof...(N) <= 1, "store_lanes: at most one lane count");
+    if constexpr (!simd::is_batch_v<X>)
+        *p = x;
+    else if constexpr (sizeof...(N) == 0)
+        simd::store(p, x);
+    else
+        simd::store_partial(p, x, n...);
 }
 
 /// A row-major matrix in memory: element (r, c) is p[r * ld + c].
@@ -33,6 +57,12 @@ struct view {
     template <class X>
     DENDRITE_ALWAYS_INLINE X get(std::size_t r, std::size_t c) const noexcept {
         return lanes<X>(p + r * ld + c);
+    }
+    /// Elements (r, c) .. (r, c + n) in one register, zero past them (n <= width): a right edge
+    /// in one load instead of n.
+    DENDRITE_ALWAYS_INLINE simd::batch<T> get_first(std::size_t r, std::size_t c,
+                                                    std::size_t n) const noexcept {
+        return simd::load_partial(p + r * ld + c, n, T(0));
     }
 };
 
@@ -53,6 +83,14 @@ struct zipped {
     template <class X>
     DENDRITE_ALWAYS_INLINE X get(std::size_t r, std::size_t c) const noexcept {
         return f(lanes<X>(g + r * ldg + c), lanes<X>(s + r * lds + c));
+    }
+    /// As view::get_first: f evaluated on n elements at once (the lanes past them, which f sees
+    /// as zeros, are zeroed again after it, whatever f makes of a zero).
+    DENDRITE_ALWAYS_INLINE simd::batch<T> get_first(std::size_t r, std::size_t c,
+                                                    std::size_t n) const noexcept {
+        return simd::keep_first(f(simd::load_partial(g + r * ldg + c, n, T(0)),
+                                  simd::load_partial(s + r * lds + c, n, T(0))),
+                                n);
     }
 };
 

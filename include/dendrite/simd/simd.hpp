@@ -148,6 +148,23 @@ DENDRITE_ALWAYS_INLINE void store_partial(T* p, const batch<T>& v, std::size_t n
     store_range(p, v, 0, n);
 }
 
+/// v with lanes [n, width<T>) set to zero (n <= width<T>).
+template <class T>
+DENDRITE_ALWAYS_INLINE batch<T> keep_first(const batch<T>& v, std::size_t n) noexcept {
+#if defined(__AVX512F__)
+    const unsigned bits = (1u << n) - 1u;
+    if constexpr (std::is_same_v<T, float> && width<T> == 16)
+        return _mm512_maskz_mov_ps(static_cast<__mmask16>(bits), v);
+    else if constexpr (std::is_same_v<T, double> && width<T> == 8)
+        return _mm512_maskz_mov_pd(static_cast<__mmask8>(bits), v);
+#endif
+    alignas(alignment) T tmp[width<T>];
+    v.store_aligned(tmp);
+    for (std::size_t k = n; k < width<T>; ++k)
+        tmp[k] = T(0);
+    return batch<T>::load_aligned(tmp);
+}
+
 // ---- lane permutes ----------------------------------------------------------------------------
 
 /// Two registers of one sequence (lo = elements 0 .. width, hi = the next width), or the two

@@ -3,6 +3,7 @@
 // over kc rank-1 updates, then scaled, merged with C, passed through the epilogue and stored.
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <utility>
 
@@ -43,6 +44,12 @@ struct tile_store {
     const void* epi;
 };
 
+/// True when `epi(v, i, j, n)` takes a register whose first n lanes only are columns of C.
+template <class Epilogue, class T>
+concept edge_aware_epilogue = requires(const Epilogue& e, simd::batch<T> v, std::size_t i) {
+    { e(v, i, i, i) } -> std::convertible_to<simd::batch<T>>;
+};
+
 /// Writes a rows x regs register tile: C = epi(alpha acc + beta C) on the last k block, else
 /// C = alpha acc + beta C. Kept out of line: inlined, its partial-tile path made GCC keep one
 /// accumulator of the k loop in memory, a store-to-load chain on every step.
@@ -63,7 +70,17 @@ template <class T, class Epilogue>
                 if (read_c) x = simd::fma(beta, simd::load(crow + j), x);
                 if (t.last) x = epi(x, t.i + r, t.j + j);
                 simd::store(crow + j, x);
-            } else if (j < t.cols) {
+            } else if (j >= t.cols) {
+                continue;
+            } else if constexpr (edge_aware_epilogue<Epilogue, T>) {
+                // The right edge as one masked register: the epilogue (an activation's vector
+                // code) runs once rather than once per column.
+                const std::size_t n = t.cols - j;
+                B x = acc[r * regs + v] * alpha;
+                if (read_c) x = simd::fma(beta, simd::load_partial(crow + j, n, T(0)), x);
+                if (t.last) x = epi(x, t.i + r, t.j + j, n);
+                simd::store_partial(crow + j, x, n);
+            } else {
                 alignas(simd::alignment) T tmp[w];
                 simd::store_aligned(tmp, acc[r * regs + v]);
                 for (std::size_t l = j; l < t.cols; ++l) {

@@ -19,6 +19,22 @@ struct operand {
     bool trans;
 };
 
+/// Writes S(r, c + l) to dst[l * stride] for l < n <= width (a run of one of S's rows into a
+/// column of a packed block) and returns its sum: the formula of a zipped operand is evaluated
+/// on the run as one register.
+template <class S, class T>
+DENDRITE_ALWAYS_INLINE T scatter_run(const S& src, std::size_t r, std::size_t c, std::size_t n,
+                                     T* dst, std::size_t stride) {
+    constexpr std::size_t w = simd::width<T>;
+    const simd::batch<T> x =
+        n == w ? src.template get<simd::batch<T>>(r, c) : src.get_first(r, c, n);
+    alignas(simd::alignment) T run[w];
+    simd::store_aligned(run, x);
+    for (std::size_t l = 0; l < n; ++l)
+        dst[l * stride] = run[l];
+    return simd::hsum(x);
+}
+
 /// Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of op(A) into slivers of mr rows:
 /// dst[s * mr * kc + q * mr + r] = op(A)[i0 + s * mr + r][p0 + q]. Rows past mc are left unset
 /// (the edge kernel does not read them); up to simd::width<T> elements past the block may be
@@ -46,8 +62,8 @@ void pack_a(const operand<S>& a, std::size_t i0, std::size_t mc, std::size_t p0,
                 std::size_t r = 0;
                 for (; r + w <= rows; r += w)
                     simd::store(d + r, a.src.template get<B>(p0 + q, i + r));
-                for (; r < rows; ++r)
-                    d[r] = a.src.template get<T>(p0 + q, i + r);
+                if (r < rows)
+                    simd::store_partial(d + r, a.src.get_first(p0 + q, i + r, rows - r), rows - r);
             }
         } else {
             // op(A)[i][p] = S(i, p): read w depths of w rows, transpose in registers, store w
@@ -66,9 +82,11 @@ void pack_a(const operand<S>& a, std::size_t i0, std::size_t mc, std::size_t p0,
                     for (std::size_t g = 0; g < groups; ++g)
                         simd::store(dst + (q + l) * mr + g * w, blk[g][l]);
             }
-            for (; q < kc; ++q)
+            // The last kc % w depths: each row's run in one register (an operand's formula
+            // evaluated once per register, not per element), scattered to its depth steps.
+            if (q < kc)
                 for (std::size_t r = 0; r < rows; ++r)
-                    dst[q * mr + r] = a.src.template get<T>(i + r, p0 + q);
+                    scatter_run(a.src, i + r, p0 + q, kc - q, dst + q * mr + r, mr);
         }
     }
 }
@@ -100,19 +118,14 @@ void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0,
                         simd::store_aligned(dst + q * nr + v * w, x);
                     }
             } else {
-                alignas(simd::alignment) T part[w];
                 const std::size_t full = cols / w, rest = cols % w;
                 for (std::size_t q = 0; q < kc; ++q)
                     for (std::size_t v = 0; v < nv; ++v) {
                         B x(T(0));
-                        if (v < full) {
+                        if (v < full)
                             x = b.src.template get<B>(p0 + q, j + v * w);
-                        } else if (v == full && rest) {
-                            for (std::size_t l = 0; l < w; ++l)
-                                part[l] =
-                                    l < rest ? b.src.template get<T>(p0 + q, j + v * w + l) : T(0);
-                            x = simd::load_aligned(part);
-                        }
+                        else if (v == full && rest)
+                            x = b.src.get_first(p0 + q, j + v * w, rest);
                         acc[v] += x;
                         simd::store_aligned(dst + q * nr + v * w, x);
                     }
@@ -144,26 +157,25 @@ void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0,
             alignas(simd::alignment) T tot[nr];
             for (std::size_t v = 0; v < nv; ++v)
                 simd::store_aligned(tot + v * w, acc[v]);
-            for (; q < kc; ++q)
-                for (std::size_t c = 0; c < nr; ++c) {
-                    const T x = b.src.template get<T>(j + c, p0 + q);
-                    tot[c] += x;
-                    dst[q * nr + c] = x;
-                }
+            if (q < kc)
+                for (std::size_t c = 0; c < nr; ++c)
+                    tot[c] += scatter_run(b.src, j + c, p0 + q, kc - q, dst + q * nr + c, nr);
             if (sums)
                 for (std::size_t c = 0; c < nr; ++c)
                     sums[s + c] += tot[c];
         } else {
-            // The last, partial sliver: column by column, zero past cols.
+            // The last, partial sliver: column by column (each a run of S's row), zero past cols.
             for (std::size_t c = 0; c < nr; ++c) {
                 T* d = dst + c;
-                T tot = 0;
-                for (std::size_t q = 0; q < kc; ++q) {
-                    const T x = c < cols ? b.src.template get<T>(j + c, p0 + q) : T(0);
-                    tot += x;
-                    d[q * nr] = x;
+                if (c >= cols) {
+                    for (std::size_t q = 0; q < kc; ++q)
+                        d[q * nr] = T(0);
+                    continue;
                 }
-                if (sums && c < cols) sums[s + c] += tot;
+                T tot = 0;
+                for (std::size_t q = 0; q < kc; q += w)
+                    tot += scatter_run(b.src, j + c, p0 + q, std::min(w, kc - q), d + q * nr, nr);
+                if (sums) sums[s + c] += tot;
             }
         }
     }
