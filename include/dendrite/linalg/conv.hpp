@@ -11,44 +11,11 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "dendrite/linalg/conv_geometry.hpp"
+#include "dendrite/linalg/detail/unfold_blocks.hpp"
 #include "dendrite/simd/simd.hpp"
 
 namespace dendrite::linalg {
-
-/// The geometry of a 2-d convolution (or pooling) window over one image of `channels` planes
-/// of height x width: output position (oh, ow) of tap (i, j) reads input row
-/// oh * stride_h - pad_h + i * dilation_h and column ow * stride_w - pad_w + j * dilation_w;
-/// positions outside the image read zero.
-struct conv_geometry {
-    std::size_t channels = 1, height = 1, width = 1;
-    std::size_t kernel_h = 1, kernel_w = 1;
-    std::size_t stride_h = 1, stride_w = 1;
-    std::size_t pad_h = 0, pad_w = 0;
-    std::size_t dilation_h = 1, dilation_w = 1;
-
-    /// Output extent along one axis: floor((n + 2 pad - dilation (k - 1) - 1) / stride) + 1, or 0
-    /// when the dilated window does not fit in the padded input.
-    static constexpr std::size_t out_extent(std::size_t n, std::size_t k, std::size_t stride,
-                                            std::size_t pad, std::size_t dilation) noexcept {
-        const std::size_t span = dilation * (k - 1) + 1;
-        return n + 2 * pad < span || stride == 0 ? 0 : (n + 2 * pad - span) / stride + 1;
-    }
-    constexpr std::size_t out_h() const noexcept {
-        return out_extent(height, kernel_h, stride_h, pad_h, dilation_h);
-    }
-    constexpr std::size_t out_w() const noexcept {
-        return out_extent(width, kernel_w, stride_w, pad_w, dilation_w);
-    }
-    /// Taps per output position: rows of col, K.
-    constexpr std::size_t taps() const noexcept { return channels * kernel_h * kernel_w; }
-    /// Output positions: columns of col, P.
-    constexpr std::size_t positions() const noexcept { return out_h() * out_w(); }
-    /// True when col is the image itself (1x1 window, unit stride, no padding).
-    constexpr bool is_pointwise() const noexcept {
-        return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 &&
-               pad_w == 0;
-    }
-};
 
 namespace detail {
 
@@ -89,6 +56,10 @@ inline void copy_run(T* d, const T* s, std::size_t n) noexcept {
 template <class T>
 void im2col(const conv_geometry& g, const T* x, T* col) {
     const std::size_t oh_n = g.out_h(), ow_n = g.out_w(), p = oh_n * ow_n;
+#if defined(__AVX512F__)
+    if constexpr (detail::has_block_unfold<T>)
+        if (detail::use_block_unfold<T>(g)) return detail::im2col_blocks(g, x, col);
+#endif
     for (std::size_t c = 0; c < g.channels; ++c) {
         const T* plane = x + c * g.height * g.width;
         for (std::size_t i = 0; i < g.kernel_h; ++i)
@@ -109,14 +80,15 @@ void im2col(const conv_geometry& g, const T* x, T* col) {
                     // Index arithmetic stays signed: the row start plus `off` may precede the
                     // plane, although no element read does.
                     const T* s = plane + ih * static_cast<std::ptrdiff_t>(g.width);
-                    std::fill(d, d + lo, T(0));
+                    // Guarded: most runs have no padding, and each fill is a library call.
+                    if (lo) std::fill(d, d + lo, T(0));
                     if (g.stride_w == 1 && hi > lo)
                         detail::copy_run(d + lo, s + (static_cast<std::ptrdiff_t>(lo) + off),
                                          hi - lo);
                     else
                         for (std::size_t ow = lo; ow < hi; ++ow)
                             d[ow] = s[static_cast<std::ptrdiff_t>(ow * g.stride_w) + off];
-                    std::fill(d + hi, d + ow_n, T(0));
+                    if (hi < ow_n) std::fill(d + hi, d + ow_n, T(0));
                 }
             }
     }
@@ -127,6 +99,10 @@ void im2col(const conv_geometry& g, const T* x, T* col) {
 template <class T>
 void col2im(const conv_geometry& g, const T* col, T* dx) {
     const std::size_t oh_n = g.out_h(), ow_n = g.out_w(), p = oh_n * ow_n;
+#if defined(__AVX512F__)
+    if constexpr (detail::has_block_unfold<T>)
+        if (detail::use_block_unfold<T>(g)) return detail::col2im_blocks(g, col, dx);
+#endif
     for (std::size_t c = 0; c < g.channels; ++c) {
         T* plane = dx + c * g.height * g.width;
         for (std::size_t i = 0; i < g.kernel_h; ++i)
