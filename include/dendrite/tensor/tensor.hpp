@@ -39,14 +39,19 @@ namespace detail {
 template <class T, class E>
 void assign_expression(tensor<T>& out, const E& e, bool must_fit = false);
 
-inline strides_t contiguous_strides(const shape& s) noexcept {
-    strides_t st{};
+/// Writes the row-major strides of s into st, in place: built in a temporary and copied, the
+/// strides were written element by element and read back as one wide load, a store-forwarding
+/// stall on every tensor the tape hands out.
+inline void set_contiguous_strides(strides_t& st, const shape& s) noexcept {
     std::ptrdiff_t acc = 1;
-    for (std::size_t i = s.rank(); i-- > 0;) {
+    for (std::size_t i = max_rank; i-- > 0;) {
+        if (i >= s.rank()) {
+            st[i] = 0;
+            continue;
+        }
         st[i] = acc;
         acc *= static_cast<std::ptrdiff_t>(s[i]);
     }
-    return st;
 }
 }  // namespace detail
 
@@ -95,7 +100,7 @@ class tensor {
     static tensor uninitialized(const dendrite::shape& s) {
         tensor t;
         t.shape_ = s;
-        t.strides_ = detail::contiguous_strides(s);
+        detail::set_contiguous_strides(t.strides_, s);
         t.storage_ = detail::storage(s.size() * sizeof(T));
         t.data_ = static_cast<T*>(t.storage_.data());
         return t;
@@ -107,7 +112,7 @@ class tensor {
             throw shape_error("tensor::over_storage: storage too small for " + s.str());
         tensor t;
         t.shape_ = s;
-        t.strides_ = detail::contiguous_strides(s);
+        detail::set_contiguous_strides(t.strides_, s);
         t.storage_ = st;
         t.data_ = static_cast<T*>(st.data());
         return t;
@@ -117,7 +122,7 @@ class tensor {
     static tensor wrap(T* data, const dendrite::shape& s) {
         tensor t;
         t.shape_ = s;
-        t.strides_ = detail::contiguous_strides(s);
+        detail::set_contiguous_strides(t.strides_, s);
         t.data_ = data;
         return t;
     }
@@ -221,7 +226,7 @@ class tensor {
                               " is a strided view; clone() it first");
         tensor t = *this;
         t.shape_ = s;
-        t.strides_ = detail::contiguous_strides(s);
+        detail::set_contiguous_strides(t.strides_, s);
         return t;
     }
 
