@@ -183,15 +183,19 @@ TEMPLATE_TEST_CASE("gemm epilogue: bias + relu and a lambda of the position", "[
                         using X = decltype(v);
                         return dendrite::simd::max(v + linalg::lanes<X>(bp + j), X(0));
                     };
-                    check(
-                        pr, T(1), T(0), true,
-                        [&](long double x, std::size_t, std::size_t j) {
-                            return std::max(x + bias[j], 0.0L);
-                        },
-                        [&](std::vector<T>& c) {
-                            linalg::gemm(pr.ta, pr.tb, s.m, s.n, s.k, T(1), pr.a.data(), pr.lda,
-                                         pr.b.data(), pr.ldb, T(0), c.data(), pr.ldc, relu);
-                        });
+                    // C = relu(AB + bias) through the epilogue `epi`.
+                    const auto check_bias_relu = [&](const auto& epi) {
+                        check(
+                            pr, T(1), T(0), true,
+                            [&](long double x, std::size_t, std::size_t j) {
+                                return std::max(x + bias[j], 0.0L);
+                            },
+                            [&](std::vector<T>& c) {
+                                linalg::gemm(pr.ta, pr.tb, s.m, s.n, s.k, T(1), pr.a.data(), pr.lda,
+                                             pr.b.data(), pr.ldb, T(0), c.data(), pr.ldc, epi);
+                            });
+                    };
+                    check_bias_relu(relu);
                     // A function of the row, and a count of the elements the epilogue sees (from
                     // every thread at once, hence atomic).
                     std::atomic<std::size_t> seen{0};
@@ -229,26 +233,18 @@ TEMPLATE_TEST_CASE("gemm epilogue: bias + relu and a lambda of the position", "[
                         linalg::store_lanes(sp + i * ld + j, pre, lanes...);
                         return dendrite::simd::max(pre, X(0));
                     };
-                    check(
-                        pr, T(1), T(0), true,
-                        [&](long double x, std::size_t, std::size_t j) {
-                            return std::max(x + bias[j], 0.0L);
-                        },
-                        [&](std::vector<T>& c) {
-                            linalg::gemm(pr.ta, pr.tb, s.m, s.n, s.k, T(1), pr.a.data(), pr.lda,
-                                         pr.b.data(), pr.ldb, T(0), c.data(), pr.ldc, edge_relu);
-                        });
+                    check_bias_relu(edge_relu);
                     REQUIRE(seen == s.m * s.n);
                     REQUIRE(side.back() == T(-7));
                     for (std::size_t i = 0; i < s.m; ++i)
                         for (std::size_t j = 0; j < s.n; ++j) {
-                            long double pre = bias[j];
-                            for (std::size_t p = 0; p < s.k; ++p)
-                                pre += static_cast<long double>(pr.opa(i, p)) * pr.opb(p, j);
-                            long double mag = std::fabs(bias[j]);
-                            for (std::size_t p = 0; p < s.k; ++p)
-                                mag += std::fabs(static_cast<long double>(pr.opa(i, p)) *
-                                                 pr.opb(p, j));
+                            long double pre = bias[j], mag = std::fabs(bias[j]);
+                            for (std::size_t p = 0; p < s.k; ++p) {
+                                const long double x =
+                                    static_cast<long double>(pr.opa(i, p)) * pr.opb(p, j);
+                                pre += x;
+                                mag += std::fabs(x);
+                            }
                             REQUIRE(std::fabs(side[i * s.n + j] - pre) <= tolerance<T>(s.k, mag));
                         }
                 }
