@@ -55,6 +55,28 @@ T tap_input(const std::vector<T>& x, const conv_geometry& g, std::size_t c, std:
 
 }  // namespace
 
+TEST_CASE("the register-block unfolding serves rows narrower than a register", "[conv][unfold]") {
+    conv_geometry second;  // LeNet's second layer: 8-wide output rows
+    second.channels = 6;
+    second.height = second.width = 12;
+    second.kernel_h = second.kernel_w = 5;
+    conv_geometry first = second;  // its first: 24-wide rows, whole-register copies
+    first.channels = 1;
+    first.height = first.width = 28;
+    conv_geometry strided = second;
+    strided.stride_h = strided.stride_w = 2;
+#if defined(__AVX512F__)
+    CHECK(dendrite::linalg::detail::use_block_unfold<float>(second));
+    CHECK_FALSE(
+        dendrite::linalg::detail::use_block_unfold<double>(second));  // 8 doubles: one register
+    conv_geometry narrow = second;                                    // 6-wide rows
+    narrow.height = narrow.width = 10;
+    CHECK(dendrite::linalg::detail::use_block_unfold<double>(narrow));
+#endif
+    CHECK_FALSE(dendrite::linalg::detail::use_block_unfold<float>(first));
+    CHECK_FALSE(dendrite::linalg::detail::use_block_unfold<float>(strided));
+}
+
 TEMPLATE_TEST_CASE("im2col and col2im match the defining loops", "[conv][unfold]", float, double) {
     using T = TestType;
     std::mt19937 rng(17);

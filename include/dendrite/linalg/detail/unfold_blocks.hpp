@@ -131,6 +131,16 @@ DENDRITE_ALWAYS_INLINE __m512d pick_lanes(unsigned m, __m512d v, __m512i idx) no
     return _mm512_maskz_permutexvar_pd(static_cast<__mmask8>(m), idx, v);
 }
 
+/// The address `offset` elements from p, for a masked access: the offset may lead outside p's
+/// buffer (only lanes inside it are touched), where pointer arithmetic is undefined, so it is
+/// taken on the integer address.
+template <class T>
+DENDRITE_ALWAYS_INLINE T* masked_address(T* p, std::ptrdiff_t offset) noexcept {
+    const auto bytes = offset * static_cast<std::ptrdiff_t>(sizeof(T));
+    return reinterpret_cast<T*>(reinterpret_cast<std::uintptr_t>(p) +
+                                static_cast<std::uintptr_t>(bytes));
+}
+
 /// Lanes of p in mask m, zero elsewhere; memory outside m is not touched.
 DENDRITE_ALWAYS_INLINE __m512 load_lanes_masked(const float* p, unsigned m) noexcept {
     return _mm512_maskz_loadu_ps(static_cast<__mmask16>(m), p);
@@ -220,20 +230,24 @@ void im2col_blocks(const conv_geometry& g, const T* x, T* col) {
     constexpr std::size_t w = position_block<T>::w;
     const std::size_t positions = g.positions(), plane = g.height * g.width;
     const std::size_t channels = g.channels, channel_rows = g.kernel_h * g.kernel_w * positions;
+    constexpr auto wide = static_cast<std::ptrdiff_t>(w);
+    const auto step = static_cast<std::ptrdiff_t>(plane);
     const auto unfold = [=](const position_block<T>& b, const tap_window& t, std::size_t tap0) {
         const __m512i idx = _mm512_load_si512(b.rel);
         const bool full = b.live == (1u << w) - 1u;
-        const T* src = x + t.base;
-        T* out = col + tap0 * positions + b.p0;
-        for (std::size_t c = 0; c < channels; ++c, src += plane, out += channel_rows) {
+        // Running offsets rather than pointers: the input window may start before channel 0's
+        // plane or end past the last one (see masked_address).
+        std::ptrdiff_t from = t.base;
+        std::size_t to = tap0 * positions + b.p0;
+        for (std::size_t c = 0; c < channels; ++c, from += step, to += channel_rows) {
             simd::batch<T> v(T(0));
             if (t.m)
-                v = window_pick(t.m, load_lanes_masked(src, t.first), idx,
-                                load_lanes_masked(src + w, t.second));
+                v = window_pick(t.m, load_lanes_masked(masked_address(x, from), t.first), idx,
+                                load_lanes_masked(masked_address(x, from + wide), t.second));
             if (full)
-                simd::store(out, v);
+                simd::store(col + to, v);
             else
-                store_lanes_masked(out, v, b.live);
+                store_lanes_masked(col + to, v, b.live);
         }
     };
     for_each_block_tap<T>(g, unfold);
@@ -247,24 +261,26 @@ void col2im_blocks(const conv_geometry& g, const T* col, T* dx) {
     constexpr unsigned all = (1u << w) - 1u;
     const std::size_t positions = g.positions(), plane = g.height * g.width;
     const std::size_t channels = g.channels, channel_rows = g.kernel_h * g.kernel_w * positions;
+    constexpr auto wide = static_cast<std::ptrdiff_t>(w);
     const auto fold = [=](const position_block<T>& b, const tap_window& t, std::size_t tap0) {
         if (!t.m) return;
         const __m512i inv_first = _mm512_load_si512(b.inv);
         const __m512i inv_second = _mm512_load_si512(b.inv + w);
         const unsigned hit_first = b.hit & all & t.first;
         const unsigned hit_second = (b.hit >> w) & all & t.second;
-        T* dst = dx + t.base;
-        const T* in = col + tap0 * positions + b.p0;
-        for (std::size_t c = 0; c < channels; ++c, dst += plane, in += channel_rows) {
+        for (std::size_t c = 0; c < channels; ++c) {
+            const T* in = col + c * channel_rows + tap0 * positions + b.p0;
             const simd::batch<T> v = load_lanes_masked(in, b.live & t.m);
+            T* const plane_c = dx + c * plane;
             if (hit_first) {
+                T* dst = masked_address(plane_c, t.base);
                 const simd::batch<T> moved = pick_lanes(hit_first, v, inv_first);
                 store_lanes_masked(dst, load_lanes_masked(dst, hit_first) + moved, hit_first);
             }
             if (hit_second) {
+                T* dst = masked_address(plane_c, t.base + wide);
                 const simd::batch<T> moved = pick_lanes(hit_second, v, inv_second);
-                store_lanes_masked(dst + w, load_lanes_masked(dst + w, hit_second) + moved,
-                                   hit_second);
+                store_lanes_masked(dst, load_lanes_masked(dst, hit_second) + moved, hit_second);
             }
         }
     };
