@@ -274,13 +274,15 @@ void col2im_blocks(const conv_geometry& g, const T* col, T* dx) {
             T* const plane_c = dx + c * plane;
             if (hit_first) {
                 T* dst = masked_address(plane_c, t.base);
+                const simd::batch<T> held = load_lanes_masked(dst, hit_first);
                 const simd::batch<T> moved = pick_lanes(hit_first, v, inv_first);
-                store_lanes_masked(dst, load_lanes_masked(dst, hit_first) + moved, hit_first);
+                store_lanes_masked(dst, held + moved, hit_first);
             }
             if (hit_second) {
                 T* dst = masked_address(plane_c, t.base + wide);
+                const simd::batch<T> held = load_lanes_masked(dst, hit_second);
                 const simd::batch<T> moved = pick_lanes(hit_second, v, inv_second);
-                store_lanes_masked(dst, load_lanes_masked(dst, hit_second) + moved, hit_second);
+                store_lanes_masked(dst, held + moved, hit_second);
             }
         }
     };
