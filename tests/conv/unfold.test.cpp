@@ -40,17 +40,16 @@ std::vector<unfold_case> unfold_cases() {
     return cases;
 }
 
-template <class T>
-T tap_input(const std::vector<T>& x, const conv_geometry& g, std::size_t c, std::size_t i,
-            std::size_t j, std::size_t oh, std::size_t ow) {
+// Where output (r, s) of tap (c, i, j) reads its input: the index into x, or -1 in the padding.
+long input_index(const conv_geometry& g, std::size_t c, std::size_t i, std::size_t j, std::size_t r,
+                 std::size_t s) {
     const long ih =
-        static_cast<long>(oh * g.stride_h + i * g.dilation_h) - static_cast<long>(g.pad_h);
+        static_cast<long>(r * g.stride_h + i * g.dilation_h) - static_cast<long>(g.pad_h);
     const long iw =
-        static_cast<long>(ow * g.stride_w + j * g.dilation_w) - static_cast<long>(g.pad_w);
+        static_cast<long>(s * g.stride_w + j * g.dilation_w) - static_cast<long>(g.pad_w);
     if (ih < 0 || iw < 0 || ih >= static_cast<long>(g.height) || iw >= static_cast<long>(g.width))
-        return T(0);
-    return x[(c * g.height + static_cast<std::size_t>(ih)) * g.width +
-             static_cast<std::size_t>(iw)];
+        return -1;
+    return (static_cast<long>(c * g.height) + ih) * static_cast<long>(g.width) + iw;
 }
 
 }  // namespace
@@ -115,8 +114,9 @@ TEMPLATE_TEST_CASE("im2col and col2im match the defining loops", "[conv][unfold]
                     for (std::size_t r = 0; r < oh; ++r)
                         for (std::size_t s = 0; s < ow; ++s) {
                             const std::size_t row = (c * cs.kh + i) * cs.kw + j;
+                            const long at = input_index(g, c, i, j, r, s);
                             REQUIRE(col[guard + row * p + r * ow + s] ==
-                                    tap_input(x, g, c, i, j, r, s));
+                                    (at < 0 ? T(0) : x[static_cast<std::size_t>(at)]));
                         }
 
         // col2im accumulates onto what dx holds; the reference adds in a fixed order, so
@@ -135,16 +135,10 @@ TEMPLATE_TEST_CASE("im2col and col2im match the defining loops", "[conv][unfold]
                 for (std::size_t j = 0; j < cs.kw; ++j)
                     for (std::size_t r = 0; r < oh; ++r)
                         for (std::size_t s = 0; s < ow; ++s) {
-                            const long ih = static_cast<long>(r * g.stride_h + i * g.dilation_h) -
-                                            static_cast<long>(g.pad_h);
-                            const long iw = static_cast<long>(s * g.stride_w + j * g.dilation_w) -
-                                            static_cast<long>(g.pad_w);
-                            if (ih < 0 || iw < 0 || ih >= static_cast<long>(cs.h) ||
-                                iw >= static_cast<long>(cs.w))
-                                continue;
-                            want[(c * cs.h + static_cast<std::size_t>(ih)) * cs.w +
-                                 static_cast<std::size_t>(iw)] +=
-                                dcol[((c * cs.kh + i) * cs.kw + j) * p + r * ow + s];
+                            const long at = input_index(g, c, i, j, r, s);
+                            if (at >= 0)
+                                want[static_cast<std::size_t>(at)] +=
+                                    dcol[((c * cs.kh + i) * cs.kw + j) * p + r * ow + s];
                         }
         const long double eps = std::numeric_limits<T>::epsilon();
         for (std::size_t e = 0; e < guard; ++e) {

@@ -3,8 +3,10 @@
 // `simd::batch<T>` and the functions below, overloaded for a scalar `T` and for a batch, so that
 // one generic op body serves the vector loop and its scalar remainder alike.
 
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 
@@ -96,14 +98,17 @@ DENDRITE_ALWAYS_INLINE batch<T> load_strided(const T* p, std::ptrdiff_t stride) 
     return batch<T>::load_aligned(tmp);
 }
 
-/// Lanes [begin, end) of p[0 .. width<T>) (begin <= end <= width<T>), the other lanes set to
-/// `fill`; memory outside the range is not touched (a masked load on AVX-512), so p itself may
-/// point before the first valid element.
+/// The lane mask of lanes [begin, end) (begin, end <= width<T>; empty when begin >= end).
+inline unsigned range_bits(std::size_t begin, std::size_t end) noexcept {
+    return begin >= end ? 0u : ((1u << end) - 1u) & ~((1u << begin) - 1u);
+}
+
+/// The lanes of p[0 .. width<T>) whose bit is set in `bits`, the other lanes set to `fill`;
+/// memory of the other lanes is not touched (a masked load on AVX-512), so p may point outside
+/// its buffer where those lanes lie.
 template <class T>
-DENDRITE_ALWAYS_INLINE batch<T> load_range(const T* p, std::size_t begin, std::size_t end,
-                                           T fill = T(0)) noexcept {
+DENDRITE_ALWAYS_INLINE batch<T> load_masked(const T* p, unsigned bits, T fill = T(0)) noexcept {
 #if defined(__AVX512F__)
-    const unsigned bits = ((1u << end) - 1u) & ~((1u << begin) - 1u);
     if constexpr (std::is_same_v<T, float> && width<T> == 16)
         return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), static_cast<__mmask16>(bits), p);
     else if constexpr (std::is_same_v<T, double> && width<T> == 8)
@@ -111,17 +116,14 @@ DENDRITE_ALWAYS_INLINE batch<T> load_range(const T* p, std::size_t begin, std::s
 #endif
     alignas(alignment) T tmp[width<T>];
     for (std::size_t k = 0; k < width<T>; ++k)
-        tmp[k] = k >= begin && k < end ? p[k] : fill;
+        tmp[k] = bits >> k & 1u ? p[k] : fill;
     return batch<T>::load_aligned(tmp);
 }
 
-/// Stores lanes [begin, end) of v to the same positions of p[0 .. width<T>); memory outside the
-/// range is not touched.
+/// Stores the lanes of v whose bit is set in `bits`; memory of the other lanes is not touched.
 template <class T>
-DENDRITE_ALWAYS_INLINE void store_range(T* p, const batch<T>& v, std::size_t begin,
-                                        std::size_t end) noexcept {
+DENDRITE_ALWAYS_INLINE void store_masked(T* p, const batch<T>& v, unsigned bits) noexcept {
 #if defined(__AVX512F__)
-    const unsigned bits = ((1u << end) - 1u) & ~((1u << begin) - 1u);
     if constexpr (std::is_same_v<T, float> && width<T> == 16) {
         _mm512_mask_storeu_ps(p, static_cast<__mmask16>(bits), v);
         return;
@@ -132,8 +134,25 @@ DENDRITE_ALWAYS_INLINE void store_range(T* p, const batch<T>& v, std::size_t beg
 #endif
     alignas(alignment) T tmp[width<T>];
     v.store_aligned(tmp);
-    for (std::size_t k = begin; k < end; ++k)
-        p[k] = tmp[k];
+    for (std::size_t k = 0; k < width<T>; ++k)
+        if (bits >> k & 1u) p[k] = tmp[k];
+}
+
+/// Lanes [begin, end) of p[0 .. width<T>) (begin <= end <= width<T>), the other lanes set to
+/// `fill`; memory outside the range is not touched, so p itself may point before the first valid
+/// element.
+template <class T>
+DENDRITE_ALWAYS_INLINE batch<T> load_range(const T* p, std::size_t begin, std::size_t end,
+                                           T fill = T(0)) noexcept {
+    return load_masked(p, range_bits(begin, end), fill);
+}
+
+/// Stores lanes [begin, end) of v to the same positions of p[0 .. width<T>); memory outside the
+/// range is not touched.
+template <class T>
+DENDRITE_ALWAYS_INLINE void store_range(T* p, const batch<T>& v, std::size_t begin,
+                                        std::size_t end) noexcept {
+    store_masked(p, v, range_bits(begin, end));
 }
 
 /// The first `n <= width<T>` elements, the other lanes set to `fill`.
@@ -148,11 +167,10 @@ DENDRITE_ALWAYS_INLINE void store_partial(T* p, const batch<T>& v, std::size_t n
     store_range(p, v, 0, n);
 }
 
-/// v with lanes [n, width<T>) set to zero (n <= width<T>).
+/// v with the lanes whose bit is clear in `bits` set to zero.
 template <class T>
-DENDRITE_ALWAYS_INLINE batch<T> keep_first(const batch<T>& v, std::size_t n) noexcept {
+DENDRITE_ALWAYS_INLINE batch<T> keep_lanes(const batch<T>& v, unsigned bits) noexcept {
 #if defined(__AVX512F__)
-    const unsigned bits = (1u << n) - 1u;
     if constexpr (std::is_same_v<T, float> && width<T> == 16)
         return _mm512_maskz_mov_ps(static_cast<__mmask16>(bits), v);
     else if constexpr (std::is_same_v<T, double> && width<T> == 8)
@@ -160,9 +178,15 @@ DENDRITE_ALWAYS_INLINE batch<T> keep_first(const batch<T>& v, std::size_t n) noe
 #endif
     alignas(alignment) T tmp[width<T>];
     v.store_aligned(tmp);
-    for (std::size_t k = n; k < width<T>; ++k)
-        tmp[k] = T(0);
+    for (std::size_t k = 0; k < width<T>; ++k)
+        if (!(bits >> k & 1u)) tmp[k] = T(0);
     return batch<T>::load_aligned(tmp);
+}
+
+/// v with lanes [n, width<T>) set to zero (n <= width<T>).
+template <class T>
+DENDRITE_ALWAYS_INLINE batch<T> keep_first(const batch<T>& v, std::size_t n) noexcept {
+    return keep_lanes(v, range_bits(0, n));
 }
 
 // ---- lane permutes ----------------------------------------------------------------------------
@@ -174,58 +198,80 @@ struct lane_pair {
     batch<T> first, second;
 };
 
+/// A lane index of T's registers: 32-bit for float, 64-bit for double (what the permutes take).
+template <class T>
+using lane_index = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+
+/// Element idx[k] of the sequence a, b (2 width<T> elements) in lane k, for the lanes set in
+/// `bits`, zero in the others. idx points to width<T> indices, 64-byte aligned: one two-source
+/// permute on AVX-512, a round trip through memory elsewhere.
+template <class T>
+DENDRITE_ALWAYS_INLINE batch<T> permute2(const batch<T>& a, const lane_index<T>* idx,
+                                         const batch<T>& b, unsigned bits = ~0u) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float> && width<T> == 16)
+        return _mm512_maskz_permutex2var_ps(static_cast<__mmask16>(bits), a, _mm512_load_si512(idx),
+                                            b);
+    else if constexpr (std::is_same_v<T, double> && width<T> == 8)
+        return _mm512_maskz_permutex2var_pd(static_cast<__mmask8>(bits), a, _mm512_load_si512(idx),
+                                            b);
+#endif
+    constexpr std::size_t w = width<T>;
+    alignas(alignment) T in[2 * w], out[w];
+    a.store_aligned(in);
+    b.store_aligned(in + w);
+    for (std::size_t k = 0; k < w; ++k)
+        out[k] = bits >> k & 1u ? in[idx[k]] : T(0);
+    return batch<T>::load_aligned(out);
+}
+
+namespace detail {
+/// The index tables of deinterleave and interleave.
+template <class T>
+struct interleave_tables {
+    static constexpr std::size_t w = width<T>;
+    alignas(alignment) static constexpr auto even = [] {
+        std::array<lane_index<T>, w> t{};
+        for (std::size_t k = 0; k < w; ++k)
+            t[k] = static_cast<lane_index<T>>(2 * k);
+        return t;
+    }();
+    alignas(alignment) static constexpr auto odd = [] {
+        std::array<lane_index<T>, w> t{};
+        for (std::size_t k = 0; k < w; ++k)
+            t[k] = static_cast<lane_index<T>>(2 * k + 1);
+        return t;
+    }();
+    // Lane k of the first / second half of the interleaved sequence: even[k / 2] or odd[k / 2].
+    alignas(alignment) static constexpr auto first_half = [] {
+        std::array<lane_index<T>, w> t{};
+        for (std::size_t k = 0; k < w; ++k)
+            t[k] = static_cast<lane_index<T>>((k % 2) * w + k / 2);
+        return t;
+    }();
+    alignas(alignment) static constexpr auto second_half = [] {
+        std::array<lane_index<T>, w> t{};
+        for (std::size_t k = 0; k < w; ++k)
+            t[k] = static_cast<lane_index<T>>((k % 2) * w + w / 2 + k / 2);
+        return t;
+    }();
+};
+}  // namespace detail
+
 /// Splits the sequence lo, hi (2 width<T> elements) into its even-indexed elements (.first) and
-/// odd-indexed ones (.second): two permutes across both registers on AVX-512, a round trip
-/// through memory elsewhere.
+/// odd-indexed ones (.second): two permutes across both registers.
 template <class T>
 DENDRITE_ALWAYS_INLINE lane_pair<T> deinterleave(const batch<T>& lo, const batch<T>& hi) noexcept {
-    constexpr std::size_t w = width<T>;
-#if defined(__AVX512F__)
-    if constexpr (std::is_same_v<T, float> && w == 16) {
-        const __m512i even =
-            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-        return {_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi)};
-    } else if constexpr (std::is_same_v<T, double> && w == 8) {
-        const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
-        const __m512i odd = _mm512_add_epi64(even, _mm512_set1_epi64(1));
-        return {_mm512_permutex2var_pd(lo, even, hi), _mm512_permutex2var_pd(lo, odd, hi)};
-    }
-#endif
-    alignas(alignment) T in[2 * w], e[w], o[w];
-    lo.store_aligned(in);
-    hi.store_aligned(in + w);
-    for (std::size_t k = 0; k < w; ++k) {
-        e[k] = in[2 * k];
-        o[k] = in[2 * k + 1];
-    }
-    return {batch<T>::load_aligned(e), batch<T>::load_aligned(o)};
+    using tables = detail::interleave_tables<T>;
+    return {permute2(lo, tables::even.data(), hi), permute2(lo, tables::odd.data(), hi)};
 }
 
 /// The inverse of deinterleave: `even` and `odd` alternated, as the sequence .first, .second.
 template <class T>
 DENDRITE_ALWAYS_INLINE lane_pair<T> interleave(const batch<T>& even, const batch<T>& odd) noexcept {
-    constexpr std::size_t w = width<T>;
-#if defined(__AVX512F__)
-    if constexpr (std::is_same_v<T, float> && w == 16) {
-        const __m512i lo =
-            _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
-        return {_mm512_permutex2var_ps(even, lo, odd), _mm512_permutex2var_ps(even, hi, odd)};
-    } else if constexpr (std::is_same_v<T, double> && w == 8) {
-        const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
-        const __m512i hi = _mm512_add_epi64(lo, _mm512_set1_epi64(4));
-        return {_mm512_permutex2var_pd(even, lo, odd), _mm512_permutex2var_pd(even, hi, odd)};
-    }
-#endif
-    alignas(alignment) T e[w], o[w], out[2 * w];
-    even.store_aligned(e);
-    odd.store_aligned(o);
-    for (std::size_t k = 0; k < w; ++k) {
-        out[2 * k] = e[k];
-        out[2 * k + 1] = o[k];
-    }
-    return {batch<T>::load_aligned(out), batch<T>::load_aligned(out + w)};
+    using tables = detail::interleave_tables<T>;
+    return {permute2(even, tables::first_half.data(), odd),
+            permute2(even, tables::second_half.data(), odd)};
 }
 
 // ---- register transpose ----------------------------------------------------------------------

@@ -20,10 +20,6 @@
 #include "dendrite/linalg/conv_geometry.hpp"
 #include "dendrite/simd/simd.hpp"
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 namespace dendrite::linalg::detail {
 
 #if defined(__AVX512F__)
@@ -45,7 +41,7 @@ template <class T>
 struct position_block {
     static constexpr std::size_t w = simd::width<T>;
     static constexpr std::size_t max_kernel = 32;
-    using index = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+    using index = simd::lane_index<T>;
 
     alignas(64) index rel[w];
     alignas(64) index inv[2 * w];  // window element e <- lane inv[e], where hit has bit e
@@ -114,23 +110,6 @@ void describe_block(position_block<T>& b, std::size_t p0, std::size_t positions,
     }
 }
 
-/// Lanes `m` of the 2w-element window (lo, hi) picked by idx, the others zero.
-DENDRITE_ALWAYS_INLINE __m512 window_pick(unsigned m, __m512 lo, __m512i idx, __m512 hi) noexcept {
-    return _mm512_maskz_permutex2var_ps(static_cast<__mmask16>(m), lo, idx, hi);
-}
-DENDRITE_ALWAYS_INLINE __m512d window_pick(unsigned m, __m512d lo, __m512i idx,
-                                           __m512d hi) noexcept {
-    return _mm512_maskz_permutex2var_pd(static_cast<__mmask8>(m), lo, idx, hi);
-}
-
-/// Lane e = v[idx[e]] for the lanes e in m, zero elsewhere.
-DENDRITE_ALWAYS_INLINE __m512 pick_lanes(unsigned m, __m512 v, __m512i idx) noexcept {
-    return _mm512_maskz_permutexvar_ps(static_cast<__mmask16>(m), idx, v);
-}
-DENDRITE_ALWAYS_INLINE __m512d pick_lanes(unsigned m, __m512d v, __m512i idx) noexcept {
-    return _mm512_maskz_permutexvar_pd(static_cast<__mmask8>(m), idx, v);
-}
-
 /// The address `offset` elements from p, for a masked access: the offset may lead outside p's
 /// buffer (only lanes inside it are touched), where pointer arithmetic is undefined, so it is
 /// taken on the integer address.
@@ -139,20 +118,6 @@ DENDRITE_ALWAYS_INLINE T* masked_address(T* p, std::ptrdiff_t offset) noexcept {
     const auto bytes = offset * static_cast<std::ptrdiff_t>(sizeof(T));
     return reinterpret_cast<T*>(reinterpret_cast<std::uintptr_t>(p) +
                                 static_cast<std::uintptr_t>(bytes));
-}
-
-/// Lanes of p in mask m, zero elsewhere; memory outside m is not touched.
-DENDRITE_ALWAYS_INLINE __m512 load_lanes_masked(const float* p, unsigned m) noexcept {
-    return _mm512_maskz_loadu_ps(static_cast<__mmask16>(m), p);
-}
-DENDRITE_ALWAYS_INLINE __m512d load_lanes_masked(const double* p, unsigned m) noexcept {
-    return _mm512_maskz_loadu_pd(static_cast<__mmask8>(m), p);
-}
-DENDRITE_ALWAYS_INLINE void store_lanes_masked(float* p, __m512 v, unsigned m) noexcept {
-    _mm512_mask_storeu_ps(p, static_cast<__mmask16>(m), v);
-}
-DENDRITE_ALWAYS_INLINE void store_lanes_masked(double* p, __m512d v, unsigned m) noexcept {
-    _mm512_mask_storeu_pd(p, static_cast<__mmask8>(m), v);
 }
 
 /// The registers of positions of geometry g, described once per thread and kept for the next
@@ -200,8 +165,7 @@ void for_each_block_tap(const conv_geometry& g, Fn&& fn) {
     const auto area = static_cast<std::ptrdiff_t>(g.height * g.width);
     const auto wide = static_cast<std::ptrdiff_t>(w);
     const auto range = [](std::ptrdiff_t from, std::ptrdiff_t to) {
-        const std::size_t e0 = lane_clamp<w>(from), e1 = lane_clamp<w>(to);
-        return e0 >= e1 ? 0u : ((1u << e1) - 1u) & ~((1u << e0) - 1u);
+        return simd::range_bits(lane_clamp<w>(from), lane_clamp<w>(to));
     };
     for (const position_block<T>& b : position_blocks<T>(g))
         for (std::size_t i = 0; i < g.kernel_h; ++i) {
@@ -233,7 +197,6 @@ void im2col_blocks(const conv_geometry& g, const T* x, T* col) {
     constexpr auto wide = static_cast<std::ptrdiff_t>(w);
     const auto step = static_cast<std::ptrdiff_t>(plane);
     const auto unfold = [=](const position_block<T>& b, const tap_window& t, std::size_t tap0) {
-        const __m512i idx = _mm512_load_si512(b.rel);
         const bool full = b.live == (1u << w) - 1u;
         // Running offsets rather than pointers: the input window may start before channel 0's
         // plane or end past the last one (see masked_address).
@@ -242,12 +205,13 @@ void im2col_blocks(const conv_geometry& g, const T* x, T* col) {
         for (std::size_t c = 0; c < channels; ++c, from += step, to += channel_rows) {
             simd::batch<T> v(T(0));
             if (t.m)
-                v = window_pick(t.m, load_lanes_masked(masked_address(x, from), t.first), idx,
-                                load_lanes_masked(masked_address(x, from + wide), t.second));
+                v = simd::permute2(simd::load_masked(masked_address(x, from), t.first), b.rel,
+                                   simd::load_masked(masked_address(x, from + wide), t.second),
+                                   t.m);
             if (full)
                 simd::store(col + to, v);
             else
-                store_lanes_masked(col + to, v, b.live);
+                simd::store_masked(col + to, v, b.live);
         }
     };
     for_each_block_tap<T>(g, unfold);
@@ -261,28 +225,19 @@ void col2im_blocks(const conv_geometry& g, const T* col, T* dx) {
     constexpr unsigned all = (1u << w) - 1u;
     const std::size_t positions = g.positions(), plane = g.height * g.width;
     const std::size_t channels = g.channels, channel_rows = g.kernel_h * g.kernel_w * positions;
-    constexpr auto wide = static_cast<std::ptrdiff_t>(w);
     const auto fold = [=](const position_block<T>& b, const tap_window& t, std::size_t tap0) {
         if (!t.m) return;
-        const __m512i inv_first = _mm512_load_si512(b.inv);
-        const __m512i inv_second = _mm512_load_si512(b.inv + w);
-        const unsigned hit_first = b.hit & all & t.first;
-        const unsigned hit_second = (b.hit >> w) & all & t.second;
+        // The window's two registers: the elements each receives (hit), and from which lanes.
+        const unsigned hit[2] = {b.hit & all & t.first, (b.hit >> w) & all & t.second};
         for (std::size_t c = 0; c < channels; ++c) {
             const T* in = col + c * channel_rows + tap0 * positions + b.p0;
-            const simd::batch<T> v = load_lanes_masked(in, b.live & t.m);
-            T* const plane_c = dx + c * plane;
-            if (hit_first) {
-                T* dst = masked_address(plane_c, t.base);
-                const simd::batch<T> held = load_lanes_masked(dst, hit_first);
-                const simd::batch<T> moved = pick_lanes(hit_first, v, inv_first);
-                store_lanes_masked(dst, held + moved, hit_first);
-            }
-            if (hit_second) {
-                T* dst = masked_address(plane_c, t.base + wide);
-                const simd::batch<T> held = load_lanes_masked(dst, hit_second);
-                const simd::batch<T> moved = pick_lanes(hit_second, v, inv_second);
-                store_lanes_masked(dst, held + moved, hit_second);
+            const simd::batch<T> v = simd::load_masked(in, b.live & t.m);
+            for (std::size_t half = 0; half < 2; ++half) {
+                if (!hit[half]) continue;
+                T* dst =
+                    masked_address(dx + c * plane, t.base + static_cast<std::ptrdiff_t>(half * w));
+                const simd::batch<T> moved = simd::permute2(v, b.inv + half * w, v, hit[half]);
+                simd::store_masked(dst, simd::load_masked(dst, hit[half]) + moved, hit[half]);
             }
         }
     };
