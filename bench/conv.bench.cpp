@@ -44,6 +44,9 @@ const layer_shape layers[] = {
     {"lenet_conv1_1x28x28_6x5x5", 128, 1, 28, 28, 6, 5, 0, false},
     {"lenet_conv2_6x12x12_16x5x5", 128, 6, 12, 12, 16, 5, 0, true},
     {"conv_32x14x14_64x3x3_pad1", 128, 32, 14, 14, 64, 3, 1, true},
+    // First layers of wider networks: grey 28x28 into 32 channels, colour 32x32 into 16.
+    {"first_1x28x28_32x3x3_pad1", 128, 1, 28, 28, 32, 3, 1, false},
+    {"first_3x32x32_16x5x5_pad2", 128, 3, 32, 32, 16, 5, 2, false},
 };
 
 void set_counters(benchmark::State& st, double flops) {

@@ -119,6 +119,11 @@ TEST_CASE("conv2d gradients match finite differences", "[conv][gradcheck]") {
         {2, 3, 5, 5, 6, 1, {1, 1, 0, 0, 1, 1, 3}},
         {1, 3, 1, 1, 4, 1, {}},
         {2, 1, 6, 6, 4, 5, {1, 1, 2, 2, 1, 1, 1}},
+        // The direct convolution (rows of 5 to 16 doubles): two rows a step, row halves, stride
+        // between rows, dilation, groups.
+        {2, 2, 7, 10, 3, 3, {2, 1, 1, 1, 1, 1, 1}},
+        {2, 2, 6, 9, 4, 3, {1, 1, 1, 1, 2, 2, 2}},
+        {1, 1, 5, 14, 7, 3, {}},
     };
     for (const grad_case& cs : cases) {
         INFO("x [" << cs.n << ", " << cs.c << ", " << cs.h << ", " << cs.w << "], o " << cs.o
@@ -148,22 +153,27 @@ TEST_CASE("conv2d gradients match finite differences", "[conv][gradcheck]") {
 
 TEST_CASE("conv2d gradients with threads match one thread", "[conv]") {
     rng g(17);
-    const tensor<float> x = uniform<float>(shape{8, 6, 12, 12}, -1, 1, g);
-    const tensor<float> w = uniform<float>(shape{16, 6, 5, 5}, -1, 1, g);
-    const tensor<float> b = uniform<float>(shape{16}, -1, 1, g);
-    const tensor<float> seed = uniform<float>(shape{8, 16, 8, 8}, -1, 1, g);
-    std::vector<tensor<float>> grads[2];
-    for (int threads : {1, 2}) {
-        const int saved = num_threads();
-        set_num_threads(threads);
-        tape t;
-        const auto xv = variable(t, x);
-        const auto wv = variable(t, w);
-        const auto bv = variable(t, b);
-        conv2d(xv, wv, bv, {}, nn::fn::relu).backward(seed);
-        grads[threads - 1] = {xv.grad().clone(), wv.grad().clone(), bv.grad().clone()};
-        set_num_threads(saved);
+    // LeNet's second layer (register-block unfolding), then its first (direct convolution).
+    for (const std::size_t layer : {2, 1}) {
+        const std::size_t c = layer == 2 ? 6 : 1, hw = layer == 2 ? 12 : 28,
+                          o = layer == 2 ? 16 : 6;
+        const tensor<float> x = uniform<float>(shape{8, c, hw, hw}, -1, 1, g);
+        const tensor<float> w = uniform<float>(shape{o, c, 5, 5}, -1, 1, g);
+        const tensor<float> b = uniform<float>(shape{o}, -1, 1, g);
+        const tensor<float> seed = uniform<float>(shape{8, o, hw - 4, hw - 4}, -1, 1, g);
+        std::vector<tensor<float>> grads[2];
+        for (int threads : {1, 2}) {
+            const int saved = num_threads();
+            set_num_threads(threads);
+            tape t;
+            const auto xv = variable(t, x);
+            const auto wv = variable(t, w);
+            const auto bv = variable(t, b);
+            conv2d(xv, wv, bv, {}, nn::fn::relu).backward(seed);
+            grads[threads - 1] = {xv.grad().clone(), wv.grad().clone(), bv.grad().clone()};
+            set_num_threads(saved);
+        }
+        for (std::size_t i = 0; i < 3; ++i)
+            CHECK(max_abs_diff(grads[0][i], grads[1][i]) <= 1e-3);
     }
-    for (std::size_t i = 0; i < 3; ++i)
-        CHECK(max_abs_diff(grads[0][i], grads[1][i]) <= 1e-3);
 }

@@ -10,6 +10,7 @@
 #include "dendrite/autodiff/op_node.hpp"
 #include "dendrite/expr/derive.hpp"
 #include "dendrite/linalg/conv.hpp"
+#include "dendrite/linalg/direct_conv.hpp"
 #include "dendrite/linalg/gemm.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
@@ -95,36 +96,44 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
     tensor<T> y = t.acquire_value<T>(shape{n, o_ch, oh, ow});
     tensor<T> z = linear ? tensor<T>() : t.acquire_value<T>(shape{n, o_ch, oh, ow});
     const std::size_t slots = conv_slots(n, n * o_ch * k * p);
-    tensor<T> cols = pointwise ? tensor<T>() : t.acquire_value<T>(shape{slots, k * p});
+    // Direct: the products read the image in place (no col); see linalg/direct_conv.hpp.
+    const bool direct = !pointwise && linalg::use_direct_conv<T>(g);
+    const bool unfolds = !pointwise && !direct;
+    tensor<T> cols = unfolds ? t.acquire_value<T>(shape{slots, k * p}) : tensor<T>();
 
     const T* xp = x.value().data();
     const T* wp = w.value().data();
     const T* bias = b ? b->value().data() : nullptr;
     T* yp = y.data();
     T* zp = linear ? nullptr : z.data();
-    T* colp = pointwise ? nullptr : cols.data();
+    T* colp = unfolds ? cols.data() : nullptr;
     for_image_slots(n, slots, [&](std::size_t s, std::size_t i0, std::size_t i1) {
-        T* col = pointwise ? nullptr : colp + s * k * p;
+        T* col = unfolds ? colp + s * k * p : nullptr;
         for (std::size_t i = i0; i < i1; ++i)
             for (std::size_t gr = 0; gr < groups; ++gr) {
                 const T* xg = xp + (i * c + gr * cg) * plane;
-                if (!pointwise) linalg::im2col(g, xg, col);
                 const std::size_t out0 = i * o_ch + gr * og;
                 const T* bg = bias ? bias + gr * og : nullptr;
                 T* zg = linear ? nullptr : zp + out0 * p;
                 // Y = act(W_g col + b) with Z kept for backward, while each tile is in registers.
+                const auto epilogue = [=](auto v, std::size_t r, std::size_t j, auto... tail) {
+                    using X = decltype(v);
+                    const X pre = bg ? v + X(bg[r]) : v;
+                    if constexpr (linear) {
+                        return pre;
+                    } else {
+                        linalg::store_lanes(zg + r * p + j, pre, tail...);
+                        return expr::apply_lanes(act, pre);
+                    }
+                };
+                if (direct) {
+                    linalg::conv_direct(g, xg, wp + gr * og * k, og, yp + out0 * p, epilogue);
+                    continue;
+                }
+                if (unfolds) linalg::im2col(g, xg, col);
                 linalg::gemm<T>(linalg::trans::no, linalg::trans::no, og, p, k, T(1),
                                 wp + gr * og * k, k, pointwise ? xg : col, p, T(0), yp + out0 * p,
-                                p, [=](auto v, std::size_t r, std::size_t j, auto... tail) {
-                                    using X = decltype(v);
-                                    const X pre = bg ? v + X(bg[r]) : v;
-                                    if constexpr (linear) {
-                                        return pre;
-                                    } else {
-                                        linalg::store_lanes(zg + r * p + j, pre, tail...);
-                                        return expr::apply_lanes(act, pre);
-                                    }
-                                });
+                                p, epilogue);
             }
     });
 
@@ -144,10 +153,12 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
         const std::size_t kpad = (k + sliver - 1) / sliver * sliver;
         // Per thread: dZ of one image (when act is not the identity), col, dcol, padded dW and
         // (threads other than the first) db.
+        // The direct path's dW partials are registers of lane-wise sums per weight instead.
+        const std::size_t direct_partials = direct ? linalg::direct_weight_partials<T>(g, og) : 0;
         const std::size_t dz_size = linear ? 0 : o_ch * p;
-        const std::size_t col_size = dw ? kpad * p : 0;
+        const std::size_t col_size = dw && !direct ? kpad * p : 0;
         const std::size_t dcol_size = dx && !pointwise ? k * p : 0;
-        const std::size_t dw_size = dw ? o_ch * kpad : 0;
+        const std::size_t dw_size = !dw ? 0 : direct ? groups * direct_partials : o_ch * kpad;
         const std::size_t db_size = db ? o_ch : 0;
         const std::size_t per_slot = dz_size + col_size + dcol_size + dw_size + db_size;
         tensor<T> scratch = tp.acquire_value<T>(shape{nslots, std::max<std::size_t>(per_slot, 1)});
@@ -162,7 +173,7 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
             T* dcol = col + col_size;
             T* dwp = dcol + dcol_size;
             T* dbs = db ? (s == 0 ? db : dwp + dw_size) : nullptr;
-            if (dw) std::fill(col + k * p, col + col_size, T(0));
+            if (dw && !direct) std::fill(col + k * p, col + col_size, T(0));
             std::fill(dwp, dwp + dw_size + (s == 0 ? 0 : db_size), T(0));
             for (std::size_t i = i0; i < i1; ++i) {
                 const T* gi = gyp + i * o_ch * p;
@@ -203,7 +214,9 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
                 for (std::size_t gr = 0; gr < groups; ++gr) {
                     const T* xg = xv + (i * c + gr * cg) * plane;
                     const T* dzg = dz + gr * og * p;
-                    if (dw) {
+                    if (dw && direct) {
+                        linalg::direct_weight_grad(g, xg, dzg, og, dwp + gr * direct_partials);
+                    } else if (dw) {
                         // dW_g += dZ_g [og x p] col^T [p x kpad]: the big dimension p is the depth.
                         linalg::im2col(g, xg, col);
                         linalg::gemm<T>(linalg::trans::no, linalg::trans::yes, og, kpad, p, T(1),
@@ -226,7 +239,11 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
         });
         for (std::size_t s = 0; s < nslots; ++s) {
             const T* part = sp + s * per_slot + dz_size + col_size + dcol_size;
-            if (dw)
+            if (dw && direct)
+                for (std::size_t gr = 0; gr < groups; ++gr)
+                    linalg::direct_weight_grad_finish(g, og, part + gr * direct_partials,
+                                                      dw + gr * og * k);
+            else if (dw)
                 for (std::size_t r = 0; r < o_ch; ++r)
                     add_into(dw + r * k, part + r * kpad, k);
             if (db && s != 0) add_into(db, part + dw_size, o_ch);
