@@ -6,6 +6,11 @@
 // in reverse with the upstream gradient, each op applying its local derivative, and adds the
 // result into each var's gradient. Each input and the upstream gradient are read once, each
 // gradient written once, whatever the depth of the expression.
+//
+// A node on the gradient path defers its forward pass until its value is first read. When
+// backward reaches it first (the graph's last element-wise node, whose value only the loss's
+// seed follows), the backward pass writes the value too, from the same registers: value and
+// gradients in one pass over the inputs, as a hand-fused loop would.
 
 #include <string>
 #include <type_traits>
@@ -46,13 +51,28 @@ class fused_node final : public typed_node<T> {
   public:
     explicit fused_node(const E& e) : expr_(e) {}
 
+    /// Allocates the value and, unless the node is differentiated, computes it. A node on the
+    /// gradient path is deferred: if nothing reads its value before backward reaches it (the
+    /// last node of a graph, such as an activation whose output only feeds the loss seed),
+    /// backward computes value and gradients in one pass over the inputs, not two.
     void forward(tape& t) {
         this->value = t.acquire_value<T>(expr_.shape());
-        expr::evaluate_into(this->value.data(), this->value.shape(), this->value.strides(), expr_);
+        if (this->requires_grad && !t.anomaly_detection())
+            this->pending = true;
+        else
+            evaluate();
+    }
+
+    void materialize() noexcept override {
+        evaluate();
+        this->pending = false;
     }
 
     void backward(tape& t) override {
-        if (!this->has_grad()) return;
+        if (!this->has_grad()) {
+            if (this->pending) materialize();
+            return;
+        }
         const shape& out_shape = this->value.shape();
         auto bind = [&](auto& leaf) {
             auto& n = leaf.v.node();
@@ -74,34 +94,52 @@ class fused_node final : public typed_node<T> {
         expr_.for_each_var(bind);
         const tensor<T>& g = this->grad();
 
-        constexpr std::size_t N = E::leaf_count + 1;
+        // The upstream gradient, then (deferred) the value to write, then the expression's leaves.
+        const bool deferred = this->pending;
+        constexpr std::size_t N = E::leaf_count + 2;
         expr::leaf_collector<N> leaves;
         leaves(g.shape(), g.strides());
+        leaves(this->value.shape(), this->value.strides());
         expr_.for_each_leaf(leaves);
         auto plan = expr::plan_loop<N>(g.shape(), leaves.shapes, leaves.strides);
         // A leaf broadcast along some axis receives several rows' contributions at one address:
         // those sums must not race, so such a sweep stays on one thread.
         bool parallel = true;
-        for (std::size_t l = 1; l < N; ++l)
+        for (std::size_t l = 2; l < N; ++l)
             for (std::size_t a = 0; a < max_rank; ++a)
                 if (plan.dims[a] > 1 && plan.strides[l][a] == 0) parallel = false;
 
         const expr::loop_strides* s = plan.strides.data();
         expr::read_cursor<T> upstream{g.data(), *s++};
+        expr::write_cursor<T> out{this->value.data(), *s++};
         auto in = expr_.cursor(s);
-        expr::paired_cursor<expr::read_cursor<T>, decltype(in)> proto{upstream, in};
-        expr::run_plan<T>(
-            plan, proto,
-            []<class X, bool C>(auto& cur, std::size_t j) {
-                auto cache = cur.in.template forward<X, C>(j);
-                cur.in.template backward<X, C>(j, cache, cur.out.template value<X, C>(j));
-            },
-            parallel);
+        using with_value = expr::paired_cursor<expr::write_cursor<T>, decltype(in)>;
+        expr::paired_cursor<expr::read_cursor<T>, with_value> proto{upstream, with_value{out, in}};
+        const auto sweep = [&]<bool WriteValue>() {
+            expr::run_plan<T>(
+                plan, proto,
+                []<class X, bool C>(auto& cur, std::size_t j) {
+                    auto cache = cur.in.in.template forward<X, C>(j);
+                    if constexpr (WriteValue) cur.in.out.template store<X, C>(j, cache.value);
+                    cur.in.in.template backward<X, C>(j, cache, cur.out.template value<X, C>(j));
+                },
+                parallel);
+        };
+        if (deferred) {
+            sweep.template operator()<true>();
+            this->pending = false;
+        } else {
+            sweep.template operator()<false>();
+        }
     }
 
     std::string name() const override { return "fused(" + expr_.describe() + ")"; }
 
   private:
+    void evaluate() noexcept {
+        expr::evaluate_into(this->value.data(), this->value.shape(), this->value.strides(), expr_);
+    }
+
     E expr_;
 };
 

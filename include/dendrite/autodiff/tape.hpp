@@ -43,8 +43,14 @@ class node_base {
     /// so that a second pass over a retained graph propagates only the new seed (leaves keep
     /// accumulating, as PyTorch's do).
     virtual void finish_backward() noexcept {}
+    /// Computes a value whose evaluation was deferred (see fused_node); only called while
+    /// `pending`.
+    virtual void materialize() noexcept {}
 
     bool requires_grad = false;
+    /// The value's buffer exists but is not computed yet: var::value() materializes it, and so do
+    /// backward (in the same pass as the node's own backward) and the end of every backward pass.
+    bool pending = false;
 };
 
 /// A node with a value of element type T and, once backward reaches it, a gradient.
@@ -155,6 +161,10 @@ class tape {
         }
         for (std::size_t i = 0; i < start; ++i)
             nodes_[i]->finish_backward();
+        // Nodes recorded after the root are not swept: their values are computed now, before an
+        // optimizer step can change the parameters they read.
+        for (detail::node_base* n : nodes_)
+            if (n->pending) n->materialize();
         if (!retain_graph) freed_ = true;
     }
 

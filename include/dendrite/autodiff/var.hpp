@@ -41,11 +41,16 @@ class var {
     template <class E>
     requires detail::recordable_expression<E, T> var(const E& e);
 
-    const tensor<T>& value() const noexcept { return node_->value; }
+    /// The value; a deferred element-wise node (see autodiff/fused.hpp) is evaluated on first use.
+    const tensor<T>& value() const noexcept {
+        if (node_->pending) [[unlikely]]
+            node_->materialize();
+        return node_->value;
+    }
     const dendrite::shape& shape() const noexcept { return node_->value.shape(); }
     std::size_t size() const noexcept { return node_->value.size(); }
     /// The single element of a one-element value.
-    T item() const { return node_->value.item(); }
+    T item() const { return value().item(); }
 
     /// The gradient accumulated by backward(); empty if backward has not reached this var.
     const tensor<T>& grad() const noexcept { return node_->grad(); }
@@ -84,7 +89,7 @@ class var {
     /// The same value as a constant: no gradient flows through it.
     var detach() const {
         auto& n = tape_->make<detail::leaf_node<T>>("detached");
-        n.value = node_->value;
+        n.value = value();
         return var(*tape_, n);
     }
 
@@ -184,10 +189,13 @@ struct var_leaf {
     T* grad = nullptr;       // set by the fused node before its backward sweep
     bool overwrite = false;  // likewise: store into a fresh gradient rather than add
 
-    const dendrite::shape& shape() const noexcept { return v.value().shape(); }
+    // Shape and strides exist before a deferred value is computed: only reading it (cursor)
+    // computes it, so an expression over a deferred node leaves it deferred.
+    const dendrite::shape& shape() const noexcept { return v.shape(); }
     template <class F>
     void for_each_leaf(F& f) const {
-        f(v.value().shape(), v.value().strides());
+        const tensor<T>& value = v.node().value;
+        f(value.shape(), value.strides());
     }
     var_cursor<T> cursor(const loop_strides*& s) const noexcept {
         return {v.value().data(), grad, *s++, nullptr, nullptr, overwrite};
