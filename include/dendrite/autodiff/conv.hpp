@@ -260,7 +260,10 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
 /// Forward, per image and group: im2col (K = C/groups KH KW rows, P = OH OW columns; skipped for
 /// 1x1 unit-stride convolutions) then one GEMM W_g [O/g x K] col [K x P] whose epilogue adds
 /// the bias and applies act (keeping Z = conv + b when act is not the identity). The wide
-/// dimension P is the GEMM's vectorised one. Images are spread over threads.
+/// dimension P is the GEMM's vectorised one. Images are spread over threads. Layers with unit
+/// column stride, output rows of one or two registers and at most 96 taps per output (a
+/// network's first layers) skip the unfolding: linalg/direct_conv.hpp reads the image in place,
+/// forward and for dW.
 /// Backward, per image: dZ = dY act'(Z) (act' derived from act at compile time) formed in one
 /// pass that also sums db; dW += dZ col^T (col re-unfolded, its rows padded to whole register
 /// slivers so that packing transposes it in registers); dX =
