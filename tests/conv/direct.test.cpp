@@ -9,6 +9,8 @@
 #include <dendrite/linalg/direct_conv.hpp>
 #include <dendrite/linalg/operand.hpp>
 
+#include "window_index.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -60,17 +62,7 @@ conv_geometry geometry_of(const direct_case& cs) {
     return g;
 }
 
-// The input element output (r, s) of tap (c, i, j) reads, or -1 in the padding.
-long input_at(const conv_geometry& g, std::size_t c, std::size_t i, std::size_t j, std::size_t r,
-              std::size_t s) {
-    const long ih =
-        static_cast<long>(r * g.stride_h + i * g.dilation_h) - static_cast<long>(g.pad_h);
-    const long iw =
-        static_cast<long>(s * g.stride_w + j * g.dilation_w) - static_cast<long>(g.pad_w);
-    if (ih < 0 || iw < 0 || ih >= static_cast<long>(g.height) || iw >= static_cast<long>(g.width))
-        return -1;
-    return (static_cast<long>(c * g.height) + ih) * static_cast<long>(g.width) + iw;
-}
+using dendrite::conv_testing::input_index;
 
 }  // namespace
 
@@ -163,7 +155,7 @@ TEMPLATE_TEST_CASE("the direct convolution matches the defining loops", "[conv][
                 for (std::size_t c = 0; c < cs.c; ++c)
                     for (std::size_t i = 0; i < cs.kh; ++i)
                         for (std::size_t j = 0; j < cs.kw; ++j) {
-                            const long at = input_at(g, c, i, j, q / ow, q % ow);
+                            const long at = input_index(g, c, i, j, q / ow, q % ow);
                             if (at >= 0)
                                 want += static_cast<long double>(
                                             wt[r * k + (c * cs.kh + i) * cs.kw + j]) *
@@ -197,7 +189,7 @@ TEMPLATE_TEST_CASE("the direct convolution matches the defining loops", "[conv][
                     for (std::size_t i = 0; i < cs.kh; ++i)
                         for (std::size_t j = 0; j < cs.kw; ++j)
                             for (std::size_t q = 0; q < p; ++q) {
-                                const long at = input_at(g, c, i, j, q / ow, q % ow);
+                                const long at = input_index(g, c, i, j, q / ow, q % ow);
                                 if (at >= 0)
                                     want[r * k + (c * cs.kh + i) * cs.kw + j] +=
                                         static_cast<long double>(dz[img * o * p + r * p + q]) *

@@ -7,6 +7,8 @@
 
 #include <dendrite/linalg/conv.hpp>
 
+#include "window_index.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -40,17 +42,7 @@ std::vector<unfold_case> unfold_cases() {
     return cases;
 }
 
-// Where output (r, s) of tap (c, i, j) reads its input: the index into x, or -1 in the padding.
-long input_index(const conv_geometry& g, std::size_t c, std::size_t i, std::size_t j, std::size_t r,
-                 std::size_t s) {
-    const long ih =
-        static_cast<long>(r * g.stride_h + i * g.dilation_h) - static_cast<long>(g.pad_h);
-    const long iw =
-        static_cast<long>(s * g.stride_w + j * g.dilation_w) - static_cast<long>(g.pad_w);
-    if (ih < 0 || iw < 0 || ih >= static_cast<long>(g.height) || iw >= static_cast<long>(g.width))
-        return -1;
-    return (static_cast<long>(c * g.height) + ih) * static_cast<long>(g.width) + iw;
-}
+using dendrite::conv_testing::input_index;
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include "dendrite/linalg/conv_geometry.hpp"
 #include "dendrite/linalg/detail/microkernel.hpp"
@@ -280,25 +281,6 @@ void direct_weight_block(const direct_plan<T>& plan, const conv_geometry& g, con
             direct_weight_taps<OB>(plan, g, x, c, dz, co0, t0, partial);
 }
 
-template <class T>
-void direct_weight_dispatch(std::size_t ob, const direct_plan<T>& plan, const conv_geometry& g,
-                            const T* x, const T* dz, std::size_t co0, T* partial) {
-    switch (ob) {
-        case 1:
-            return direct_weight_block<1>(plan, g, x, dz, co0, partial);
-        case 2:
-            return direct_weight_block<2>(plan, g, x, dz, co0, partial);
-        case 3:
-            return direct_weight_block<3>(plan, g, x, dz, co0, partial);
-        case 4:
-            return direct_weight_block<4>(plan, g, x, dz, co0, partial);
-        case 5:
-            return direct_weight_block<5>(plan, g, x, dz, co0, partial);
-        default:
-            return direct_weight_block<6>(plan, g, x, dz, co0, partial);
-    }
-}
-
 /// Splits n channels into equal blocks of at most `most` (12 into two of 6, not 8 and 4) and
 /// runs fn(first, count) on each.
 template <class Fn>
@@ -311,27 +293,16 @@ void for_each_channel_block(std::size_t n, std::size_t most, Fn&& fn) {
     }
 }
 
-template <class T, class Epilogue>
-void direct_forward_dispatch(std::size_t ob, const direct_plan<T>& plan, const conv_geometry& g,
-                             const T* x, const T* w, std::size_t co0, T* y, const Epilogue& epi) {
-    switch (ob) {
-        case 1:
-            return direct_forward_block<1>(plan, g, x, w, co0, y, epi);
-        case 2:
-            return direct_forward_block<2>(plan, g, x, w, co0, y, epi);
-        case 3:
-            return direct_forward_block<3>(plan, g, x, w, co0, y, epi);
-        case 4:
-            return direct_forward_block<4>(plan, g, x, w, co0, y, epi);
-        case 5:
-            return direct_forward_block<5>(plan, g, x, w, co0, y, epi);
-        case 6:
-            return direct_forward_block<6>(plan, g, x, w, co0, y, epi);
-        case 7:
-            return direct_forward_block<7>(plan, g, x, w, co0, y, epi);
-        default:
-            return direct_forward_block<8>(plan, g, x, w, co0, y, epi);
-    }
+template <class Fn, std::size_t... I>
+void with_block_size(std::size_t n, Fn& fn, std::index_sequence<I...>) {
+    (void)((n == I + 1 ? (fn.template operator()<I + 1>(), true) : false) || ...);
+}
+
+/// Calls fn.template operator()<B>() with B = n, a block size known at compile time
+/// (1 <= n <= Most).
+template <std::size_t Most, class Fn>
+void with_block_size(std::size_t n, Fn&& fn) {
+    with_block_size(n, fn, std::make_index_sequence<Most>{});
 }
 
 }  // namespace detail
@@ -369,7 +340,9 @@ void conv_direct(const conv_geometry& g, const T* x, const T* w, std::size_t out
                   "conv_direct: the epilogue must take (v, r, j) and (v, r, j, n)");
     const detail::direct_plan<T> plan(g, 1);
     detail::for_each_channel_block(out_channels, 8, [&](std::size_t co0, std::size_t count) {
-        detail::direct_forward_dispatch(count, plan, g, x, w, co0, y, epi);
+        detail::with_block_size<8>(count, [&]<std::size_t OB>() {
+            detail::direct_forward_block<OB>(plan, g, x, w, co0, y, epi);
+        });
     });
 }
 
@@ -389,7 +362,9 @@ void direct_weight_grad(const conv_geometry& g, const T* x, const T* dz, std::si
     const detail::direct_plan<T> plan(g, 2);
     // Six channels by two taps: 12 accumulators, 12 dZ registers and four shifted loads.
     detail::for_each_channel_block(out_channels, 6, [&](std::size_t co0, std::size_t count) {
-        detail::direct_weight_dispatch(count, plan, g, x, dz, co0, partial);
+        detail::with_block_size<6>(count, [&]<std::size_t OB>() {
+            detail::direct_weight_block<OB>(plan, g, x, dz, co0, partial);
+        });
     });
 }
 
