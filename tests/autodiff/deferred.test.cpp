@@ -49,33 +49,73 @@ TEST_CASE("reading a value before backward computes it then, not again", "[autod
         CHECK(x.grad()(i) == Approx(swish_derivative(inputs(i))).epsilon(1e-13));
 }
 
-TEST_CASE("a chain of deferred nodes differentiates as the eager graph", "[autodiff][deferred]") {
+TEST_CASE("recording the next node computes the deferred one", "[autodiff][deferred]") {
     tape t;
     auto x = variable(t, inputs);
     var<double> u = tanh(x) * 2.0;
-    var<double> v = u * u + x;  // reads u only when its own value or backward is needed
     CHECK(u.node().pending);
+    var<double> v = u * u + x;  // a new node: u is computed, v is the one deferred now
+    CHECK_FALSE(u.node().pending);
     CHECK(v.node().pending);
-    sum(v).backward();
+    const tensor<double> seed(inputs.shape(), 1.0);
+    v.backward(seed);
+    CHECK_FALSE(v.node().pending);
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const double th = std::tanh(inputs(i)), uu = 2 * th;
         CHECK(v.value()(i) == Approx(uu * uu + inputs(i)).epsilon(1e-14));
         CHECK(u.value()(i) == Approx(uu).epsilon(1e-14));
         CHECK(x.grad()(i) == Approx(2 * uu * 2 * (1 - th * th) + 1).epsilon(1e-13));
     }
-    require_gradcheck(
-        gradcheck([](auto a) { return sum(tanh(a) * 2.0 * (tanh(a) * 2.0) + a); }, inputs), 1e-8);
 }
 
-TEST_CASE("nodes the backward pass does not reach are computed before it returns",
+// The deferred sweep against the eager one (its value read before backward): a size split over
+// threads, and a row broadcast, whose sweep stays on one thread.
+TEST_CASE("deferred sweeps match eager ones, threaded and broadcast", "[autodiff][deferred]") {
+    rng g(11);
+    const tensor<double> big = uniform<double>(shape{300, 301}, -3, 3, g);
+    const tensor<double> row = uniform<double>(shape{1, 301}, -1, 1, g);
+    const tensor<double> seed = uniform<double>(shape{300, 301}, -1, 1, g);
+    for (const bool broadcast : {false, true}) {
+        INFO((broadcast ? "broadcast" : "threaded"));
+        tensor<double> values[2], grads[2], row_grads[2];
+        for (const bool eager : {false, true}) {
+            tape t;
+            auto x = variable(t, big);
+            auto r = variable(t, row);
+            var<double> y =
+                broadcast ? var<double>(r * x + x) : var<double>(x * sigmoid(1.702 * x));
+            CHECK(y.node().pending);
+            if (eager) {
+                (void)y.value();
+                CHECK_FALSE(y.node().pending);
+            }
+            y.backward(seed);
+            values[eager] = y.value().clone();
+            grads[eager] = x.grad().clone();
+            if (broadcast) row_grads[eager] = r.grad().clone();
+        }
+        for (std::size_t i = 0; i < big.size(); ++i) {
+            const double xv = big.data()[i], rv = row.data()[i % 301];
+            const double want = broadcast ? rv * xv + xv : xv / (1 + std::exp(-1.702 * xv));
+            REQUIRE(values[0].data()[i] == Approx(want).epsilon(1e-13));
+            REQUIRE(values[0].data()[i] == values[1].data()[i]);
+            REQUIRE(grads[0].data()[i] == grads[1].data()[i]);
+        }
+        if (broadcast)
+            for (std::size_t j = 0; j < 301; ++j)
+                REQUIRE(row_grads[0].data()[j] == row_grads[1].data()[j]);
+    }
+}
+
+TEST_CASE("a deferred node the backward pass does not reach is computed before it returns",
           "[autodiff][deferred]") {
     tensor<double> w = inputs.clone(), w_grad(inputs.shape());
     tape t;
     auto p = parameter(t, w, w_grad);
     var<double> off_path = exp(p * 0.5);  // before the root, not on its path
     auto root = sum(p * p);
-    var<double> after = p * 3.0;  // after the root: never swept
-    CHECK(off_path.node().pending);
+    var<double> after = p * 3.0;           // after the root: never swept
+    CHECK_FALSE(off_path.node().pending);  // computed when the next node was recorded
     CHECK(after.node().pending);
     root.backward();
     CHECK_FALSE(off_path.node().pending);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -22,30 +23,35 @@ namespace {
 using dendrite::linalg::conv_geometry;
 
 struct direct_case {
-    std::size_t c, h, w, kh, kw, stride_h, pad, dilation, out_channels;
+    std::size_t c, h, w, kh, kw, stride_h, pad_h, pad_w, dilation_h, dilation_w, out_channels;
 };
 
-// Output widths from 1 to two registers; the fixed cases wider than that are for float only.
+// Output widths from 1 to two registers, each with an even and an odd number of output rows (an
+// odd count leaves the second unit of the last two-row step empty); the fixed cases wider than
+// two registers of doubles are for float only.
 std::vector<direct_case> direct_cases(std::size_t lanes) {
     std::vector<direct_case> cases;
     for (std::size_t ow : {std::size_t{1}, std::size_t{3}, lanes / 2, lanes / 2 + 1, lanes - 1,
                            lanes, lanes + 1, lanes + 7, 2 * lanes - 1, 2 * lanes})
         for (std::size_t k : {1, 3, 5})
-            for (std::size_t pad : {0, 2}) {
-                // Width chosen to give `ow` output columns; height two rows short of it (odd
-                // row counts leave the second unit of the last step empty).
-                if (ow + k - 1 < 2 * pad + 1) continue;
-                const std::size_t w = ow + k - 1 - 2 * pad;
-                cases.push_back({2, std::max<std::size_t>(w, k) + ow % 2, w, k, k, 1, pad, 1,
-                                 ow % 3 == 0 ? std::size_t{6} : std::size_t{17}});
-            }
-    cases.push_back({1, 28, 28, 5, 5, 1, 0, 1, 6});   // LeNet's first layer
-    cases.push_back({3, 32, 32, 5, 5, 1, 2, 1, 16});  // a colour first layer
-    cases.push_back({2, 13, 20, 3, 3, 2, 1, 1, 9});   // stride 2 between rows only
-    cases.push_back({2, 14, 21, 3, 3, 1, 2, 2, 8});   // dilation
-    cases.push_back({1, 9, 12, 2, 7, 1, 3, 1, 3});    // a wide, flat kernel
-    cases.push_back({1, 4, 10, 3, 3, 1, 3, 1, 2});    // padding wider than the kernel
-    cases.push_back({2, 11, 15, 8, 8, 1, 4, 1, 5});   // 64 taps: the most it takes
+            for (std::size_t pad : {0, 2})
+                for (std::size_t extra_row : {0, 1}) {
+                    // Width chosen to give `ow` output columns, height `ow` (+ 1) output rows.
+                    if (ow + k - 1 < 2 * pad + 1) continue;
+                    const std::size_t w = ow + k - 1 - 2 * pad;
+                    cases.push_back({2, w + extra_row, w, k, k, 1, pad, pad, 1, 1,
+                                     ow % 3 == 0 ? std::size_t{6} : std::size_t{17}});
+                }
+    cases.push_back({1, 28, 28, 5, 5, 1, 0, 0, 1, 1, 6});   // LeNet's first layer
+    cases.push_back({3, 32, 32, 5, 5, 1, 2, 2, 1, 1, 16});  // a colour first layer
+    cases.push_back({2, 13, 20, 3, 3, 2, 1, 1, 1, 1, 9});   // stride 2 between rows, row halves
+    cases.push_back({2, 13, 12, 3, 3, 2, 1, 1, 1, 1, 9});   // the same, two rows a step
+    cases.push_back({2, 14, 9, 3, 3, 3, 2, 0, 1, 1, 4});    // stride 3, padding on rows only
+    cases.push_back({2, 14, 21, 3, 3, 1, 2, 2, 2, 2, 8});   // dilation
+    cases.push_back({2, 15, 11, 3, 3, 1, 0, 3, 3, 1, 5});   // dilated rows, padded columns
+    cases.push_back({1, 9, 12, 2, 7, 1, 3, 3, 1, 1, 3});    // a wide, flat kernel
+    cases.push_back({1, 4, 10, 3, 3, 1, 3, 3, 1, 1, 2});    // padding wider than the kernel
+    cases.push_back({2, 11, 15, 8, 8, 1, 4, 4, 1, 1, 5});   // 64 taps: the most it takes
     return cases;
 }
 
@@ -57,8 +63,10 @@ conv_geometry geometry_of(const direct_case& cs) {
     g.kernel_h = cs.kh;
     g.kernel_w = cs.kw;
     g.stride_h = cs.stride_h;
-    g.pad_h = g.pad_w = cs.pad;
-    g.dilation_h = g.dilation_w = cs.dilation;
+    g.pad_h = cs.pad_h;
+    g.pad_w = cs.pad_w;
+    g.dilation_h = cs.dilation_h;
+    g.dilation_w = cs.dilation_w;
     return g;
 }
 
@@ -116,8 +124,9 @@ TEMPLATE_TEST_CASE("the direct convolution matches the defining loops", "[conv][
         const std::size_t oh = g.out_h(), ow = g.out_w(), p = g.positions(), k = g.taps();
         const std::size_t o = cs.out_channels, plane = cs.h * cs.w;
         INFO("c " << cs.c << " h " << cs.h << " w " << cs.w << " kernel " << cs.kh << "x" << cs.kw
-                  << " stride_h " << cs.stride_h << " pad " << cs.pad << " dilation " << cs.dilation
-                  << " out channels " << o << " out " << oh << "x" << ow);
+                  << " stride_h " << cs.stride_h << " pad " << cs.pad_h << "," << cs.pad_w
+                  << " dilation " << cs.dilation_h << "," << cs.dilation_w << " out channels " << o
+                  << " out " << oh << "x" << ow);
         REQUIRE(p > 0);
         if (ow > 2 * lanes) continue;
 
@@ -200,4 +209,25 @@ TEMPLATE_TEST_CASE("the direct convolution matches the defining loops", "[conv][
             REQUIRE(std::abs(dw[guard + e] - want[e]) <=
                     4 * eps * static_cast<long double>(2 * p + 1) * 2);
     }
+}
+
+TEST_CASE("the direct convolution names a geometry it cannot take", "[conv][direct]") {
+    constexpr std::size_t lanes = dendrite::simd::width<float>;
+    conv_geometry g;
+    g.height = 8;
+    g.width = 2 * lanes + 3;  // 2 lanes + 1 output columns
+    g.kernel_h = g.kernel_w = 3;
+    std::vector<float> x(g.height * g.width), w(9), y(g.positions());
+    const auto keep = [](auto v, std::size_t, std::size_t, auto...) { return v; };
+    REQUIRE_THROWS_WITH(dendrite::linalg::conv_direct(g, x.data(), w.data(), 1, y.data(), keep),
+                        Catch::Contains("output 6x" + std::to_string(2 * lanes + 1)));
+    g.width = 10;
+    g.stride_w = 2;
+    REQUIRE_THROWS_WITH(dendrite::linalg::direct_weight_partials<float>(g, 1),
+                        Catch::Contains("column stride 2"));
+    g.stride_w = 1;
+    g.kernel_h = g.kernel_w = 9;  // 81 taps
+    g.height = g.width = 12;
+    REQUIRE_THROWS_WITH(dendrite::linalg::direct_weight_partials<float>(g, 1),
+                        Catch::Contains("window 9x9"));
 }

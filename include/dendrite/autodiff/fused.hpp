@@ -7,10 +7,11 @@
 // result into each var's gradient. Each input and the upstream gradient are read once, each
 // gradient written once, whatever the depth of the expression.
 //
-// A node on the gradient path defers its forward pass until its value is first read. When
-// backward reaches it first (the graph's last element-wise node, whose value only the loss's
-// seed follows), the backward pass writes the value too, from the same registers: value and
-// gradients in one pass over the inputs, as a hand-fused loop would.
+// The last node recorded, when on the gradient path, defers its forward pass until its value is
+// first needed: by the next node recorded, a read of its value, or backward. When backward
+// reaches it first (a graph ending in an element-wise node, whose value only the seed follows),
+// the backward pass writes the value too, from the same registers: value and gradients in one
+// pass over the inputs, as a hand-fused loop would.
 
 #include <string>
 #include <type_traits>
@@ -52,18 +53,18 @@ class fused_node final : public typed_node<T> {
     explicit fused_node(const E& e) : expr_(e) {}
 
     /// Allocates the value and, unless the node is differentiated, computes it. A node on the
-    /// gradient path is deferred: if nothing reads its value before backward reaches it (the
-    /// last node of a graph, such as an activation whose output only feeds the loss seed),
+    /// gradient path is deferred until the tape records another node or its value is read: if
+    /// backward reaches it first (a graph ending in it, its output followed only by the seed),
     /// backward computes value and gradients in one pass over the inputs, not two.
     void forward(tape& t) {
         this->value = t.acquire_value<T>(expr_.shape());
         if (this->requires_grad && !t.anomaly_detection())
-            this->pending = true;
+            t.defer(*this);
         else
             evaluate();
     }
 
-    void materialize() noexcept override {
+    void materialize() override {
         evaluate();
         this->pending = false;
     }
@@ -95,7 +96,6 @@ class fused_node final : public typed_node<T> {
         const tensor<T>& g = this->grad();
 
         // The upstream gradient, then (deferred) the value to write, then the expression's leaves.
-        const bool deferred = this->pending;
         constexpr std::size_t N = E::leaf_count + 2;
         expr::leaf_collector<N> leaves;
         leaves(g.shape(), g.strides());
@@ -115,28 +115,24 @@ class fused_node final : public typed_node<T> {
         auto in = expr_.cursor(s);
         using with_value = expr::paired_cursor<expr::write_cursor<T>, decltype(in)>;
         expr::paired_cursor<expr::read_cursor<T>, with_value> proto{upstream, with_value{out, in}};
-        const auto sweep = [&]<bool WriteValue>() {
-            expr::run_plan<T>(
-                plan, proto,
-                []<class X, bool C>(auto& cur, std::size_t j) {
-                    auto cache = cur.in.in.template forward<X, C>(j);
-                    if constexpr (WriteValue) cur.in.out.template store<X, C>(j, cache.value);
-                    cur.in.in.template backward<X, C>(j, cache, cur.out.template value<X, C>(j));
-                },
-                parallel);
-        };
-        if (deferred) {
-            sweep.template operator()<true>();
-            this->pending = false;
-        } else {
-            sweep.template operator()<false>();
-        }
+        // One kernel for both cases (a runtime test per register, not a second instantiation of
+        // every expression's sweep).
+        const bool write_value = this->pending;
+        expr::run_plan<T>(
+            plan, proto,
+            [write_value]<class X, bool C>(auto& cur, std::size_t j) {
+                auto cache = cur.in.in.template forward<X, C>(j);
+                if (write_value) cur.in.out.template store<X, C>(j, cache.value);
+                cur.in.in.template backward<X, C>(j, cache, cur.out.template value<X, C>(j));
+            },
+            parallel);
+        this->pending = false;
     }
 
     std::string name() const override { return "fused(" + expr_.describe() + ")"; }
 
   private:
-    void evaluate() noexcept {
+    void evaluate() {
         expr::evaluate_into(this->value.data(), this->value.shape(), this->value.strides(), expr_);
     }
 

@@ -45,11 +45,12 @@ class node_base {
     virtual void finish_backward() noexcept {}
     /// Computes a value whose evaluation was deferred (see fused_node); only called while
     /// `pending`.
-    virtual void materialize() noexcept {}
+    virtual void materialize() {}
 
     bool requires_grad = false;
-    /// The value's buffer exists but is not computed yet: var::value() materializes it, and so do
-    /// backward (in the same pass as the node's own backward) and the end of every backward pass.
+    /// The value's buffer exists but is not computed yet. Only the node recorded last can be
+    /// pending: recording the next node, var::value(), the node's own backward (in the same pass)
+    /// and the end of every backward pass compute it.
     bool pending = false;
 };
 
@@ -123,7 +124,10 @@ class leaf_node final : public typed_node<T> {
 ///
 /// A tape is reused across training steps: `clear()` drops the recording but keeps the node arena
 /// and the value/gradient buffers, so a step that records the same graph again allocates nothing.
-/// Values handed out by a tape stay valid until the next clear(); clone() one to keep it.
+/// Values handed out by a tape stay valid until the next clear(); clone() one to keep it. The
+/// tensors a recording reads (variables, parameters) must not change until its last use: the
+/// backward pass reads them again, and the last element-wise node recorded computes its value
+/// when first needed (see autodiff/fused.hpp).
 class tape {
   public:
     tape() = default;
@@ -131,9 +135,11 @@ class tape {
     tape& operator=(const tape&) = delete;
     ~tape() { destroy_nodes(); }
 
-    /// Constructs a node in the arena and appends it to the recording.
+    /// Constructs a node in the arena and appends it to the recording; a deferred value of the
+    /// node before it is computed first.
     template <class Node, class... Args>
     Node& make(Args&&... args) {
+        settle_deferred();
         void* p = arena_allocate(sizeof(Node), alignof(Node));
         Node* n = ::new (p) Node(std::forward<Args>(args)...);
         nodes_.push_back(n);
@@ -161,10 +167,9 @@ class tape {
         }
         for (std::size_t i = 0; i < start; ++i)
             nodes_[i]->finish_backward();
-        // Nodes recorded after the root are not swept: their values are computed now, before an
-        // optimizer step can change the parameters they read.
-        for (detail::node_base* n : nodes_)
-            if (n->pending) n->materialize();
+        // A node recorded after the root is not swept: its value is computed now, before an
+        // optimizer step can change the parameters it reads.
+        settle_deferred();
         if (!retain_graph) freed_ = true;
     }
 
@@ -184,6 +189,7 @@ class tape {
 
     /// Forgets the recording; arena and buffers are kept for the next one.
     void clear() {
+        deferred_ = nullptr;
         destroy_nodes();
         arena_used_ = 0;
         arena_chunk_ = 0;
@@ -198,6 +204,19 @@ class tape {
     /// throws an autodiff_error naming the node that produced it.
     void set_anomaly_detection(bool on) noexcept { anomaly_ = on; }
     bool anomaly_detection() const noexcept { return anomaly_; }
+
+    /// Marks n, just recorded, as holding a deferred value (see autodiff/fused.hpp).
+    void defer(detail::node_base& n) noexcept {
+        n.pending = true;
+        deferred_ = &n;
+    }
+    /// Computes the deferred value, if any.
+    void settle_deferred() {
+        if (deferred_ == nullptr) return;
+        detail::node_base* n = deferred_;
+        deferred_ = nullptr;
+        if (n->pending) n->materialize();
+    }
 
     /// Called by every recording op after computing a node's value.
     void check_anomaly(const detail::node_base& n) const {
@@ -248,6 +267,7 @@ class tape {
     std::size_t value_cursor_ = 0, grad_cursor_ = 0;
     bool freed_ = false;
     bool anomaly_ = false;
+    detail::node_base* deferred_ = nullptr;  // the last node, if its value is deferred
 };
 
 template <class T>

@@ -41,8 +41,9 @@ class var {
     template <class E>
     requires detail::recordable_expression<E, T> var(const E& e);
 
-    /// The value; a deferred element-wise node (see autodiff/fused.hpp) is evaluated on first use.
-    const tensor<T>& value() const noexcept {
+    /// The value; a deferred element-wise node (see autodiff/fused.hpp) is evaluated on first use,
+    /// so the first call must not race with another on the same var.
+    const tensor<T>& value() const {
         if (node_->pending) [[unlikely]]
             node_->materialize();
         return node_->value;

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -55,6 +57,13 @@ struct direct_plan {
     explicit direct_plan(const conv_geometry& g, std::size_t chunk_taps) {
         const std::size_t ow = g.out_w(), oh = g.out_h();
         taps = g.kernel_h * g.kernel_w;
+        if (g.stride_w != 1 || ow == 0 || ow > 2 * w || oh == 0 || taps > max_taps)
+            throw std::invalid_argument(
+                "direct convolution: needs unit column stride, 1 to " + std::to_string(2 * w) +
+                " output columns and at most " + std::to_string(max_taps) +
+                " taps; got column stride " + std::to_string(g.stride_w) + ", output " +
+                std::to_string(oh) + "x" + std::to_string(ow) + ", window " +
+                std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w));
         padded_taps = (taps + chunk_taps - 1) / chunk_taps * chunk_taps;
         const bool two_rows = ow <= w;
         row_step = two_rows ? 2 : 1;
@@ -190,18 +199,29 @@ DENDRITE_ALWAYS_INLINE void direct_forward_step(const direct_plan<T>& plan, cons
     }
 }
 
-/// Forward for OB output channels starting at co0: Y[co] = epi(sum over taps of W X).
-template <std::size_t OB, class T, class Epilogue>
+/// Where a step of the forward pass leaves its sums: `fn(ctx, tile, count, co0, j, n)` with
+/// tile[b * width .. + width) the sum of output channel co0 + b (b < count) for positions
+/// j .. j + n. Reached through this pointer, the kernels are compiled once per value type and
+/// block size, not once per epilogue: one indirect call per register row of up to 8 channels.
+template <class T>
+struct direct_sink {
+    void (*fn)(const void* ctx, const T* tile, std::size_t count, std::size_t co0, std::size_t j,
+               std::size_t n);
+    const void* ctx;
+};
+
+/// Forward for OB output channels starting at co0: the sums of each step go to the sink.
+template <std::size_t OB, class T>
 void direct_forward_block(const direct_plan<T>& plan, const conv_geometry& g, const T* x,
-                          const T* w, std::size_t co0, T* y, const Epilogue& epi) {
+                          const T* w, std::size_t co0, direct_sink<T> sink) {
     using B = simd::batch<T>;
     constexpr std::size_t wd = simd::width<T>;
-    const std::size_t k = g.channels * plan.taps, p = g.positions();
+    const std::size_t k = g.channels * plan.taps;
     for_each_step(plan, g.out_h(), [&]<step_kind Kind>(std::size_t oh) {
         const direct_step s = step_at(plan, g, oh);
         B acc[OB][2];
         direct_forward_step<OB, Kind>(plan, g, s, x, w + co0 * k, k, acc);
-        // Out of the registers once per step: indexed by a runtime unit below, the accumulators
+        // Out of the registers once per step: indexed by a runtime unit, the accumulators
         // themselves would live in memory through the whole tap loop.
         alignas(simd::alignment) T out[2][OB][wd];
 #pragma GCC unroll 8
@@ -209,21 +229,35 @@ void direct_forward_block(const direct_plan<T>& plan, const conv_geometry& g, co
             simd::store_aligned(out[0][b], acc[b][0]);
             simd::store_aligned(out[1][b], acc[b][1]);
         }
-        for (std::size_t u = 0; u < 2; ++u) {
-            if (!s.active[u]) continue;
-            const std::size_t j = s.out_row[u] * g.out_w() + plan.col0[u];
-            const std::size_t n = plan.live_count[u];
-            for (std::size_t b = 0; b < OB; ++b) {
-                T* dst = y + (co0 + b) * p + j;
-                const B v = simd::load_aligned(out[u][b]);
-                if (n == wd)
-                    simd::store(dst, B(epi(v, co0 + b, j)));
-                else
-                    simd::store_partial(dst, B(epi(v, co0 + b, j, n)), n);
-            }
-        }
+        for (std::size_t u = 0; u < 2; ++u)
+            if (s.active[u])
+                sink.fn(sink.ctx, &out[u][0][0], OB, co0, s.out_row[u] * g.out_w() + plan.col0[u],
+                        plan.live_count[u]);
     });
 }
+
+/// Applies the epilogue to a step's sums and stores them to Y [channels x P].
+template <class T, class Epilogue>
+struct direct_epilogue_store {
+    const Epilogue* epi;
+    T* y;
+    std::size_t p;
+
+    static void store(const void* ctx, const T* tile, std::size_t count, std::size_t co0,
+                      std::size_t j, std::size_t n) {
+        using B = simd::batch<T>;
+        constexpr std::size_t wd = simd::width<T>;
+        const auto& self = *static_cast<const direct_epilogue_store*>(ctx);
+        for (std::size_t b = 0; b < count; ++b) {
+            T* dst = self.y + (co0 + b) * self.p + j;
+            const B v = simd::load_aligned(tile + b * wd);
+            if (n == wd)
+                simd::store(dst, B((*self.epi)(v, co0 + b, j)));
+            else
+                simd::store_partial(dst, B((*self.epi)(v, co0 + b, j, n)), n);
+        }
+    }
+};
 
 /// dW partials for OB output channels from co0, input channel c and the two taps from t0: over
 /// every step, acc[b][tt] += dZ[co0 + b] times the input shifted by tap t0 + tt, lane by lane
@@ -339,9 +373,11 @@ void conv_direct(const conv_geometry& g, const T* x, const T* w, std::size_t out
     static_assert(detail::edge_aware_epilogue<Epilogue, T>,
                   "conv_direct: the epilogue must take (v, r, j) and (v, r, j, n)");
     const detail::direct_plan<T> plan(g, 1);
+    const detail::direct_epilogue_store<T, Epilogue> store{&epi, y, g.positions()};
+    const detail::direct_sink<T> sink{&detail::direct_epilogue_store<T, Epilogue>::store, &store};
     detail::for_each_channel_block(out_channels, 8, [&](std::size_t co0, std::size_t count) {
         detail::with_block_size<8>(count, [&]<std::size_t OB>() {
-            detail::direct_forward_block<OB>(plan, g, x, w, co0, y, epi);
+            detail::direct_forward_block<OB>(plan, g, x, w, co0, sink);
         });
     });
 }
