@@ -56,18 +56,17 @@ std::vector<direct_case> direct_cases(std::size_t lanes) {
 }
 
 conv_geometry geometry_of(const direct_case& cs) {
-    conv_geometry g;
-    g.channels = cs.c;
-    g.height = cs.h;
-    g.width = cs.w;
-    g.kernel_h = cs.kh;
-    g.kernel_w = cs.kw;
-    g.stride_h = cs.stride_h;
-    g.pad_h = cs.pad_h;
-    g.pad_w = cs.pad_w;
-    g.dilation_h = cs.dilation_h;
-    g.dilation_w = cs.dilation_w;
-    return g;
+    return {.channels = cs.c,
+            .height = cs.h,
+            .width = cs.w,
+            .kernel_h = cs.kh,
+            .kernel_w = cs.kw,
+            .stride_h = cs.stride_h,
+            .stride_w = 1,
+            .pad_h = cs.pad_h,
+            .pad_w = cs.pad_w,
+            .dilation_h = cs.dilation_h,
+            .dilation_w = cs.dilation_w};
 }
 
 using dendrite::conv_testing::input_index;

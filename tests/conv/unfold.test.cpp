@@ -75,15 +75,8 @@ TEMPLATE_TEST_CASE("im2col and col2im match the defining loops", "[conv][unfold]
     constexpr std::size_t guard = 40;
     const T mark = T(-1234.5);
     for (const unfold_case& cs : unfold_cases()) {
-        conv_geometry g;
-        g.channels = cs.c;
-        g.height = cs.h;
-        g.width = cs.w;
-        g.kernel_h = cs.kh;
-        g.kernel_w = cs.kw;
-        g.stride_h = g.stride_w = cs.stride;
-        g.pad_h = g.pad_w = cs.pad;
-        g.dilation_h = g.dilation_w = cs.dilation;
+        const conv_geometry g{cs.c,      cs.h,   cs.w,   cs.kh,       cs.kw,      cs.stride,
+                              cs.stride, cs.pad, cs.pad, cs.dilation, cs.dilation};
         const std::size_t oh = g.out_h(), ow = g.out_w(), p = g.positions(), k = g.taps();
         INFO("c " << cs.c << " h " << cs.h << " w " << cs.w << " kernel " << cs.kh << "x" << cs.kw
                   << " stride " << cs.stride << " pad " << cs.pad << " dilation " << cs.dilation);
