@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -99,6 +100,9 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
     // Direct: the products read the image in place (no col); see linalg/direct_conv.hpp.
     const bool direct = !pointwise && linalg::use_direct_conv<T>(g);
     const bool unfolds = !pointwise && !direct;
+    // Described once for the layer, forward and backward (kept in the node, not allocated).
+    std::optional<linalg::direct_conv_plan<T>> plan;
+    if (direct) plan.emplace(g);
     tensor<T> cols = unfolds ? t.acquire_value<T>(shape{slots, k * p}) : tensor<T>();
 
     const T* xp = x.value().data();
@@ -127,7 +131,7 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
                     }
                 };
                 if (direct) {
-                    linalg::conv_direct(g, xg, wp + gr * og * k, og, yp + out0 * p, epilogue);
+                    linalg::conv_direct(*plan, xg, wp + gr * og * k, og, yp + out0 * p, epilogue);
                     continue;
                 }
                 if (unfolds) linalg::im2col(g, xg, col);
@@ -154,7 +158,7 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
         // Per thread: dZ of one image (when act is not the identity), col, dcol, padded dW and
         // (threads other than the first) db.
         // The direct path's dW partials are registers of lane-wise sums per weight instead.
-        const std::size_t direct_partials = direct ? linalg::direct_weight_partials<T>(g, og) : 0;
+        const std::size_t direct_partials = direct ? linalg::direct_weight_partials(*plan, og) : 0;
         const std::size_t dz_size = linear ? 0 : o_ch * p;
         const std::size_t col_size = dw && !direct ? kpad * p : 0;
         const std::size_t dcol_size = dx && !pointwise ? k * p : 0;
@@ -215,7 +219,7 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
                     const T* xg = xv + (i * c + gr * cg) * plane;
                     const T* dzg = dz + gr * og * p;
                     if (dw && direct) {
-                        linalg::direct_weight_grad(g, xg, dzg, og, dwp + gr * direct_partials);
+                        linalg::direct_weight_grad(*plan, xg, dzg, og, dwp + gr * direct_partials);
                     } else if (dw) {
                         // dW_g += dZ_g [og x p] col^T [p x kpad]: the big dimension p is the depth.
                         linalg::im2col(g, xg, col);
@@ -241,7 +245,7 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
             const T* part = sp + s * per_slot + dz_size + col_size + dcol_size;
             if (dw && direct)
                 for (std::size_t gr = 0; gr < groups; ++gr)
-                    linalg::direct_weight_grad_finish(g, og, part + gr * direct_partials,
+                    linalg::direct_weight_grad_finish(*plan, og, part + gr * direct_partials,
                                                       dw + gr * og * k);
             else if (dw)
                 for (std::size_t r = 0; r < o_ch; ++r)

@@ -10,8 +10,6 @@
 // shifted loads, one accumulator per tap. Padding, strides between rows and dilation are masks
 // and offsets; columns must be unit-stride, so that a register of outputs reads a contiguous run.
 
-#include <algorithm>
-#include <array>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -54,7 +52,9 @@ struct direct_plan {
     std::ptrdiff_t tap_row[capacity] = {};  // i * dilation_h
     unsigned cols[capacity][2] = {};        // lanes whose input column is inside the image
 
-    explicit direct_plan(const conv_geometry& g, std::size_t chunk_taps) {
+    conv_geometry geometry;
+
+    explicit direct_plan(const conv_geometry& g) : geometry(g) {
         const std::size_t ow = g.out_w(), oh = g.out_h();
         taps = g.kernel_h * g.kernel_w;
         if (g.stride_w != 1 || ow == 0 || ow > 2 * w || oh == 0 || taps > max_taps)
@@ -64,7 +64,7 @@ struct direct_plan {
                 " taps; got column stride " + std::to_string(g.stride_w) + ", output " +
                 std::to_string(oh) + "x" + std::to_string(ow) + ", window " +
                 std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w));
-        padded_taps = (taps + chunk_taps - 1) / chunk_taps * chunk_taps;
+        padded_taps = (taps + 1) / 2 * 2;
         const bool two_rows = ow <= w;
         row_step = two_rows ? 2 : 1;
         for (std::size_t u = 0; u < 2; ++u) {
@@ -362,17 +362,22 @@ bool use_direct_conv(const conv_geometry& g) {
     return false;
 }
 
+/// Where the taps of geometry g read, for the functions below: built once per layer call, not
+/// per image. Throws std::invalid_argument for a geometry they cannot take.
+template <class T>
+using direct_conv_plan = detail::direct_plan<T>;
+
 /// Y [out_channels x P] = epi(W [out_channels x K] unfold(X)) for one image X [C, H, W] of
-/// geometry g, without unfolding: epi(v, r, j) / epi(v, r, j, n) as a GEMM epilogue sees it
-/// (r the output channel, j the first position of the register, n its live lanes at a row's
+/// the plan's geometry, without unfolding: epi(v, r, j) / epi(v, r, j, n) as a GEMM epilogue sees
+/// it (r the output channel, j the first position of the register, n its live lanes at a row's
 /// end), its result stored to Y. Any geometry with unit column stride and rows at most two
 /// registers wide (use_direct_conv tells when it pays).
 template <class T, class Epilogue>
-void conv_direct(const conv_geometry& g, const T* x, const T* w, std::size_t out_channels, T* y,
-                 const Epilogue& epi) {
+void conv_direct(const direct_conv_plan<T>& plan, const T* x, const T* w, std::size_t out_channels,
+                 T* y, const Epilogue& epi) {
     static_assert(detail::edge_aware_epilogue<Epilogue, T>,
                   "conv_direct: the epilogue must take (v, r, j) and (v, r, j, n)");
-    const detail::direct_plan<T> plan(g, 1);
+    const conv_geometry& g = plan.geometry;
     const detail::direct_epilogue_store<T, Epilogue> store{&epi, y, g.positions()};
     const detail::direct_sink<T> sink{&detail::direct_epilogue_store<T, Epilogue>::store, &store};
     detail::for_each_channel_block(out_channels, 8, [&](std::size_t co0, std::size_t count) {
@@ -384,36 +389,54 @@ void conv_direct(const conv_geometry& g, const T* x, const T* w, std::size_t out
 
 /// Scratch of direct_weight_grad: one register per (output channel, input channel, tap).
 template <class T>
-std::size_t direct_weight_partials(const conv_geometry& g, std::size_t out_channels) {
-    const detail::direct_plan<T> plan(g, 2);
-    return out_channels * g.channels * plan.padded_taps * simd::width<T>;
+std::size_t direct_weight_partials(const direct_conv_plan<T>& plan, std::size_t out_channels) {
+    return out_channels * plan.geometry.channels * plan.padded_taps * simd::width<T>;
 }
 
 /// dW += dZ unfold(X)^T for one image, as lane-wise partial sums: partial (direct_weight_partials
 /// elements, zeroed before the first image) accumulates over images, and
 /// direct_weight_grad_finish adds its lane sums to dW [out_channels x K].
 template <class T>
-void direct_weight_grad(const conv_geometry& g, const T* x, const T* dz, std::size_t out_channels,
-                        T* partial) {
-    const detail::direct_plan<T> plan(g, 2);
+void direct_weight_grad(const direct_conv_plan<T>& plan, const T* x, const T* dz,
+                        std::size_t out_channels, T* partial) {
     // Six channels by two taps: 12 accumulators, 12 dZ registers and four shifted loads.
     detail::for_each_channel_block(out_channels, 6, [&](std::size_t co0, std::size_t count) {
         detail::with_block_size<6>(count, [&]<std::size_t OB>() {
-            detail::direct_weight_block<OB>(plan, g, x, dz, co0, partial);
+            detail::direct_weight_block<OB>(plan, plan.geometry, x, dz, co0, partial);
         });
     });
 }
 
 /// dW [out_channels x K] += the lane sums of direct_weight_grad's partials.
 template <class T>
-void direct_weight_grad_finish(const conv_geometry& g, std::size_t out_channels, const T* partial,
-                               T* dw) {
+void direct_weight_grad_finish(const direct_conv_plan<T>& plan, std::size_t out_channels,
+                               const T* partial, T* dw) {
     constexpr std::size_t wd = simd::width<T>;
-    const detail::direct_plan<T> plan(g, 2);
     const std::size_t taps = plan.taps, padded = plan.padded_taps;
-    for (std::size_t r = 0; r < out_channels * g.channels; ++r)
+    for (std::size_t r = 0; r < out_channels * plan.geometry.channels; ++r)
         for (std::size_t t = 0; t < taps; ++t)
             dw[r * taps + t] += simd::hsum(simd::load(partial + (r * padded + t) * wd));
+}
+
+/// The same for one image without a plan at hand (each call describes the geometry again).
+template <class T, class Epilogue>
+void conv_direct(const conv_geometry& g, const T* x, const T* w, std::size_t out_channels, T* y,
+                 const Epilogue& epi) {
+    conv_direct(direct_conv_plan<T>(g), x, w, out_channels, y, epi);
+}
+template <class T>
+std::size_t direct_weight_partials(const conv_geometry& g, std::size_t out_channels) {
+    return direct_weight_partials(direct_conv_plan<T>(g), out_channels);
+}
+template <class T>
+void direct_weight_grad(const conv_geometry& g, const T* x, const T* dz, std::size_t out_channels,
+                        T* partial) {
+    direct_weight_grad(direct_conv_plan<T>(g), x, dz, out_channels, partial);
+}
+template <class T>
+void direct_weight_grad_finish(const conv_geometry& g, std::size_t out_channels, const T* partial,
+                               T* dw) {
+    direct_weight_grad_finish(direct_conv_plan<T>(g), out_channels, partial, dw);
 }
 
 }  // namespace dendrite::linalg
