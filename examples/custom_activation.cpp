@@ -49,7 +49,9 @@ int main() {
     // Training with it: the same MLP with ReLU and with the new activation, curves side by side
     // (also written as CSV and SVG charts to custom_activation_out/).
     const data::train_test_data d = data::mnist_or_synthetic("", 1);
-    auto [train_part, validation] = data::train_validation_split(d.train, 1.0 / 12, 1);
+    const auto split = data::train_validation_split(d.train, 1.0 / 12, 1);
+    const data::dataset& train_part = split.first;
+    const data::dataset& validation = split.second;
     std::filesystem::create_directories("custom_activation_out");
     auto train_with = [&](auto activation, const std::string& name) {
         auto net = nn::sequential(nn::input<784>, nn::dense<128>, activation, nn::dense<10>);

@@ -1,6 +1,7 @@
 // Gradient checks of every element-wise op of expr/ops.hpp through the tape: unary functions,
 // binary ops with vars on either side or both, pow both ways, min/max, where, comparisons.
 #include <functional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -67,7 +68,8 @@ template <class Op, class Make>
 void check_binary(const char* name, Op op, Make make, double c_right, double c_left) {
     rng g(202);
     for (const shape& s : odd_shapes) {
-        const auto [a, b] = make(s, g);
+        tensor<double> a, b;  // the lambdas below capture them: no structured binding
+        std::tie(a, b) = make(s, g);
         INFO(name << " at " << s.str());
         require_gradcheck(gradcheck([&](auto x, auto y) { return op(x, y); }, a, b), 1e-6);
         require_gradcheck(gradcheck([&](auto x) { return op(x, b); }, a), 1e-6);
@@ -144,7 +146,8 @@ TEST_CASE("max and min send a tie's gradient to the left operand only", "[autodi
 
 TEST_CASE("comparisons give zero gradients and pass gradcheck", "[autodiff][gradcheck][binary]") {
     rng g(9);
-    const auto [a, b] = separated({3, 7}, g);
+    tensor<double> a, b;
+    std::tie(a, b) = separated({3, 7}, g);
     auto check = [&](auto cmp) {
         require_gradcheck(gradcheck([&](auto x, auto y) { return cmp(x, y) * 1.0 + x * y; }, a, b),
                           1e-6);
@@ -167,7 +170,8 @@ TEST_CASE("where routes the gradient to the chosen branch", "[autodiff][gradchec
     rng g(11);
     for (const shape& s : odd_shapes) {
         INFO(s.str());
-        const auto [a, b] = separated(s, g);
+        tensor<double> a, b;
+        std::tie(a, b) = separated(s, g);
         const tensor<double> mask = uniform<double>(s, 0, 1, g) > 0.5;
         // condition a constant tensor; then computed from the vars themselves (it gets no gradient)
         require_gradcheck(

@@ -4,8 +4,10 @@
 // Forward evaluates the expression in one pass. Backward runs one pass too: per SIMD batch it
 // evaluates the expression tree forward, keeping every intermediate in registers, then sweeps it
 // in reverse with the upstream gradient, each op applying its local derivative, and adds the
-// result into each var's gradient. Each input and the upstream gradient are read once, each
-// gradient written once, whatever the depth of the expression.
+// result into each var's gradient. Each input and the upstream gradient are read once, whatever
+// the depth of the expression. A var at several places (x in x * sigmoid(x)) that is the
+// expression's only var, over contiguous memory, has its contributions summed in registers and
+// its gradient written once; otherwise each occurrence adds its own.
 //
 // The last node recorded, when on the gradient path, defers its forward pass until its value is
 // first needed: by the next node recorded, a read of its value, or backward. When backward
@@ -13,12 +15,16 @@
 // the backward pass writes the value too, from the same registers: value and gradients in one
 // pass over the inputs, as a hand-fused loop would.
 
+#include <cstddef>
 #include <string>
 #include <type_traits>
 
 #include "dendrite/autodiff/tape.hpp"
 #include "dendrite/autodiff/var.hpp"
 #include "dendrite/expr/evaluate.hpp"
+#include "dendrite/expr/lane.hpp"
+#include "dendrite/simd/parallel.hpp"
+#include "dendrite/simd/simd.hpp"
 
 namespace dendrite {
 
@@ -47,6 +53,21 @@ struct sweep_reaches_all_leaves<expr::where_expr<C, A, B>>
     : std::bool_constant<!C::has_grad && sweep_reaches_all_leaves<A>::value &&
                          sweep_reaches_all_leaves<B>::value> {};
 
+/// The number of var leaves in expression E (x * sigmoid(x) holds two).
+template <class E>
+struct var_leaf_count : std::integral_constant<std::size_t, 0> {};
+template <class T>
+struct var_leaf_count<expr::var_leaf<T>> : std::integral_constant<std::size_t, 1> {};
+template <class Op, class A>
+struct var_leaf_count<expr::unary_expr<Op, A>> : var_leaf_count<A> {};
+template <class Op, class L, class R>
+struct var_leaf_count<expr::binary_expr<Op, L, R>>
+    : std::integral_constant<std::size_t, var_leaf_count<L>::value + var_leaf_count<R>::value> {};
+template <class C, class A, class B>
+struct var_leaf_count<expr::where_expr<C, A, B>>
+    : std::integral_constant<std::size_t, var_leaf_count<C>::value + var_leaf_count<A>::value +
+                                              var_leaf_count<B>::value> {};
+
 template <class T, class E>
 class fused_node final : public typed_node<T> {
   public:
@@ -74,6 +95,19 @@ class fused_node final : public typed_node<T> {
             if (this->pending) materialize();
             return;
         }
+        const tensor<T>& g = this->grad();
+        // The upstream gradient, then (deferred) the value to write, then the expression's leaves.
+        constexpr std::size_t N = E::leaf_count + 2;
+        expr::leaf_collector<N> leaves;
+        leaves(g.shape(), g.strides());
+        leaves(this->value.shape(), this->value.strides());
+        expr_.for_each_leaf(leaves);
+        auto plan = expr::plan_loop<N>(g.shape(), leaves.shapes, leaves.strides);
+        const bool write_value = this->pending;
+        if constexpr (var_leaf_count<E>::value >= 2) {
+            if (plan.contiguous && sweep_single_var(t, plan, write_value)) return;
+        }
+
         const shape& out_shape = this->value.shape();
         auto bind = [&](auto& leaf) {
             auto& n = leaf.v.node();
@@ -93,15 +127,6 @@ class fused_node final : public typed_node<T> {
             }
         };
         expr_.for_each_var(bind);
-        const tensor<T>& g = this->grad();
-
-        // The upstream gradient, then (deferred) the value to write, then the expression's leaves.
-        constexpr std::size_t N = E::leaf_count + 2;
-        expr::leaf_collector<N> leaves;
-        leaves(g.shape(), g.strides());
-        leaves(this->value.shape(), this->value.strides());
-        expr_.for_each_leaf(leaves);
-        auto plan = expr::plan_loop<N>(g.shape(), leaves.shapes, leaves.strides);
         // A leaf broadcast along some axis receives several rows' contributions at one address:
         // those sums must not race, so such a sweep stays on one thread.
         bool parallel = true;
@@ -117,7 +142,6 @@ class fused_node final : public typed_node<T> {
         expr::paired_cursor<expr::read_cursor<T>, with_value> proto{upstream, with_value{out, in}};
         // One kernel for both cases (a runtime test per register, not a second instantiation of
         // every expression's sweep).
-        const bool write_value = this->pending;
         expr::run_plan<T>(
             plan, proto,
             [write_value]<class X, bool C>(auto& cur, std::size_t j) {
@@ -132,6 +156,70 @@ class fused_node final : public typed_node<T> {
     std::string name() const override { return "fused(" + expr_.describe() + ")"; }
 
   private:
+    /// The sweep of an expression whose var leaves are all one var, over contiguous memory: the
+    /// var's lanes are loaded once and its contributions (two in x * sigmoid(x)) summed in
+    /// registers, then written once, where the general sweep stores one and adds the next from
+    /// memory. False, having done nothing, when the leaves hold more than one var.
+    template <std::size_t N>
+    bool sweep_single_var(tape& t, const expr::loop_plan<N>& plan, bool write_value) {
+        typed_node<T>* x_node = nullptr;
+        bool single = true;
+        auto same = [&](const auto& leaf) {
+            typed_node<T>* n = &leaf.v.node();
+            single = single && (x_node == nullptr || x_node == n);
+            x_node = n;
+        };
+        expr_.for_each_var(same);
+        if (!single || !x_node->requires_grad) return false;
+
+        const T* x = x_node->value.data();
+        const bool accumulate = x_node->has_grad();
+        T* dx = (accumulate ? x_node->grad_accumulator(t) : x_node->grad_for_overwrite(t)).data();
+        const T* dy = this->grad().data();
+        T* y = this->value.data();
+        const expr::loop_strides* s = plan.strides.data() + 2;
+        const auto in = expr_.cursor(s);
+
+        constexpr std::size_t W = simd::width<T>;
+        simd::parallel_for(
+            plan.size(), W, simd::parallel_threshold, [&](std::size_t b, std::size_t e) {
+                expr::lane_slot<T> slot;
+                auto cur = in.on_lanes(&slot);
+                cur.set_row(0, 0, 0);
+                // Copies the loop can keep in registers (the captures are references).
+                const T* const xp = x;
+                const T* const dyp = dy;
+                T* const yp = y;
+                T* const dxp = dx;
+                const bool store_value = write_value, add_to_grad = accumulate;
+                auto step = [&]<class X>(std::size_t j) {
+                    slot.template value<X>() = expr::load_lanes<X, true>(xp, 1, j);
+                    slot.template grad<X>() = X(T(0));
+                    const auto cache = cur.template forward<X, true>(j);
+                    if (store_value) store_lanes(yp + j, cache.value);
+                    cur.template backward<X, true>(j, cache, expr::load_lanes<X, true>(dyp, 1, j));
+                    X d = slot.template grad<X>();
+                    if (add_to_grad) d += expr::load_lanes<X, true>(dxp, 1, j);
+                    store_lanes(dxp + j, d);
+                };
+                std::size_t j = b;
+                for (; j + W <= e; j += W)
+                    step.template operator()<simd::batch<T>>(j);
+                for (; j < e; ++j)
+                    step.template operator()<T>(j);
+            });
+        this->pending = false;
+        return true;
+    }
+
+    template <class X>
+    static DENDRITE_ALWAYS_INLINE void store_lanes(T* p, const X& v) noexcept {
+        if constexpr (simd::is_batch_v<X>)
+            simd::store(p, v);
+        else
+            *p = v;
+    }
+
     void evaluate() {
         expr::evaluate_into(this->value.data(), this->value.shape(), this->value.strides(), expr_);
     }

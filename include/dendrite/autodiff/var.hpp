@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "dendrite/autodiff/tape.hpp"
+#include "dendrite/expr/lane.hpp"
 #include "dendrite/expr/node.hpp"
 #include "dendrite/simd/simd.hpp"
 
@@ -160,6 +161,8 @@ struct var_cursor {
             grad_row[static_cast<std::ptrdiff_t>(j) * (C ? 1 : st[3])] += g;
         }
     }
+    /// The var read from, and differentiated into, the lanes of `slot` instead of memory.
+    lane_cursor<T> on_lanes(lane_slot<T>* slot) const noexcept { return {slot}; }
     template <bool C, class X>
     DENDRITE_ALWAYS_INLINE void store_lanes(std::size_t j, const X& g) const noexcept {
         using Tv = simd::scalar_t<X>;

@@ -9,6 +9,8 @@
 //   forward<X, C>(j)            the same, keeping every intermediate in a cache (registers);
 //   backward<X, C>(j, cache, g) the reverse sweep: pushes g through each op's local derivative and
 //                               accumulates into the gradient of every differentiable leaf.
+//   on_lanes(slot)              the same cursor with every var leaf reading, and accumulating its
+//                               gradient into, the lanes of `slot` (expr/lane.hpp).
 // C is true when every leaf is contiguous with unit stride, which lets loads skip stride checks.
 //
 // Children are held by value: tensors are cheap shared handles, so `auto e = a * b + 1;` cannot
@@ -73,6 +75,10 @@ struct read_cursor {
     }
     template <class X, bool C, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t, const Cache&, const X&) const noexcept {}
+    template <class Slot>
+    read_cursor on_lanes(Slot*) const noexcept {
+        return *this;
+    }
 };
 
 /// A tensor read by an expression (a constant as far as gradients go).
@@ -113,6 +119,10 @@ struct scalar_cursor {
     }
     template <class X, bool C, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t, const Cache&, const X&) const noexcept {}
+    template <class Slot>
+    scalar_cursor on_lanes(Slot*) const noexcept {
+        return *this;
+    }
 };
 
 /// A scalar constant, broadcast everywhere.
@@ -175,6 +185,11 @@ struct unary_cursor {
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
         if constexpr (has_grad)
             arg.template backward<X, Cg>(j, c.child, g * op.derivative(c.child.value, c.value));
+    }
+    template <class Slot>
+    auto on_lanes(Slot* slot) const noexcept {
+        auto a = arg.on_lanes(slot);
+        return unary_cursor<Op, decltype(a)>{op, a};
     }
 };
 
@@ -244,6 +259,12 @@ struct binary_cursor {
             lhs.template backward<X, C>(j, c.lhs, g * op.d_lhs(c.lhs.value, c.rhs.value, c.value));
         if constexpr (R::has_grad)
             rhs.template backward<X, C>(j, c.rhs, g * op.d_rhs(c.lhs.value, c.rhs.value, c.value));
+    }
+    template <class Slot>
+    auto on_lanes(Slot* slot) const noexcept {
+        auto a = lhs.on_lanes(slot);
+        auto b = rhs.on_lanes(slot);
+        return binary_cursor<Op, decltype(a), decltype(b)>{op, a, b};
     }
 };
 
@@ -334,6 +355,13 @@ struct where_cursor {
         const auto take = simd::not_equal(c.cond.value, X(0));
         if constexpr (A::has_grad) a.template backward<X, C>(j, c.a, simd::select(take, g, X(0)));
         if constexpr (B::has_grad) b.template backward<X, C>(j, c.b, simd::select(take, X(0), g));
+    }
+    template <class Slot>
+    auto on_lanes(Slot* slot) const noexcept {
+        auto c = cond.on_lanes(slot);
+        auto x = a.on_lanes(slot);
+        auto y = b.on_lanes(slot);
+        return where_cursor<decltype(c), decltype(x), decltype(y)>{c, x, y};
     }
 };
 

@@ -1,0 +1,85 @@
+#pragma once
+// Lanes standing for the argument of a function: a slot holding the lanes' value and the
+// derivative accumulated into it, the cursor reading and accumulating it, and the leaf building
+// it. derive.hpp differentiates a one-argument function through them; a fused node whose every
+// var leaf is one var sums that var's contributions in the slot, in registers, rather than in
+// memory (see autodiff/fused.hpp).
+
+#include <string>
+
+#include "dendrite/expr/node.hpp"
+#include "dendrite/simd/simd.hpp"
+
+namespace dendrite::expr {
+
+/// Storage for the placeholder's value and accumulated derivative, for scalar and batch lanes.
+template <class T>
+struct lane_slot {
+    simd::batch<T> batch_value{}, batch_grad{};
+    T scalar_value{}, scalar_grad{};
+
+    template <class X>
+    X& value() noexcept {
+        if constexpr (simd::is_batch_v<X>)
+            return batch_value;
+        else
+            return scalar_value;
+    }
+    template <class X>
+    X& grad() noexcept {
+        if constexpr (simd::is_batch_v<X>)
+            return batch_grad;
+        else
+            return scalar_grad;
+    }
+};
+
+template <class T>
+struct lane_cursor {
+    static constexpr bool has_grad = true;
+    lane_slot<T>* slot;
+
+    DENDRITE_ALWAYS_INLINE void set_row(std::size_t, std::size_t, std::size_t) noexcept {}
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE X value(std::size_t) const noexcept {
+        return slot->template value<X>();
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE leaf_cache<X> forward(std::size_t) const noexcept {
+        return {slot->template value<X>()};
+    }
+    template <class X, bool C, class Cache>
+    DENDRITE_ALWAYS_INLINE void backward(std::size_t, const Cache&, const X& g) const noexcept {
+        slot->template grad<X>() += g;
+    }
+    template <class Slot>
+    lane_cursor on_lanes(Slot*) const noexcept {
+        return *this;
+    }
+};
+
+/// A leaf standing for "the argument" of a function being differentiated.
+template <class T>
+struct lane_leaf {
+    static constexpr bool is_dendrite_expression = true;
+    static constexpr std::size_t leaf_count = 0;
+    static constexpr bool has_grad = true;
+    using value_type = T;
+
+    lane_slot<T>* slot;
+
+    const dendrite::shape& shape() const noexcept {
+        static const dendrite::shape scalar_shape{};
+        return scalar_shape;
+    }
+    template <class F>
+    void for_each_leaf(F&) const {}
+    template <class F>
+    void for_each_var(F&) const {}
+    template <class F>
+    void for_each_var(F&) {}
+    lane_cursor<T> cursor(const loop_strides*&) const noexcept { return {slot}; }
+    std::string describe() const { return "x"; }
+};
+
+}  // namespace dendrite::expr
