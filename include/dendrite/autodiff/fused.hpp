@@ -194,7 +194,9 @@ class fused_node final : public typed_node<T> {
                 const bool store_value = write_value, add_to_grad = accumulate;
                 auto step = [&]<class X>(std::size_t j) {
                     slot.template value<X>() = expr::load_lanes<X, true>(xp, 1, j);
-                    slot.template grad<X>() = X(T(0));
+                    // -0, the identity of +: -0 + v is v for every v (+0 + -0 is +0), so the compiler drops
+                    // the first contribution's addition.
+                    slot.template grad<X>() = X(T(-0.0));
                     const auto cache = cur.template forward<X, true>(j);
                     if (store_value) store_lanes(yp + j, cache.value);
                     cur.template backward<X, true>(j, cache, expr::load_lanes<X, true>(dyp, 1, j));

@@ -20,7 +20,9 @@ DENDRITE_ALWAYS_INLINE std::pair<X, X> value_and_derivative(const F& f, const X&
     using T = simd::scalar_t<X>;
     lane_slot<T> slot;
     slot.template value<X>() = z;
-    slot.template grad<X>() = X(T(0));
+    // -0, the identity of +: -0 + v is v for every v (+0 + -0 is +0), so the compiler drops
+    // the first contribution's addition.
+    slot.template grad<X>() = X(T(-0.0));
     const auto e = f(lane_leaf<T>{&slot});
     const auto& n = as_node(e);
     const loop_strides* no_strides = nullptr;
