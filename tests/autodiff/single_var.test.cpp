@@ -161,3 +161,30 @@ TEST_CASE("a broadcast var and two distinct vars take the general sweep",
         }
     }
 }
+
+// The slot's gradient starts at -0, the identity of +: a zero gradient keeps the sign its
+// contributions give it, as in the general sweep, which stores a first contribution as it is.
+TEST_CASE("signs of zero in single-var gradients are the contributions'",
+          "[autodiff][single-var]") {
+    const tensor<double> xs{-0.0, 0.0,  -0.0, 0.0,  -0.0, 0.0,  -0.0, 0.0, -0.0,
+                            0.0,  -0.0, 0.0,  -0.0, 0.0,  -0.0, 0.0,  -0.0};
+    tape t;
+    auto x = variable(t, xs);
+    var<double> y = x * x;  // d/dx = 2x: -0 at -0
+    y.backward(tensor<double>(xs.shape(), 1.0));
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        INFO("x = " << (std::signbit(xs(i)) ? "-0" : "+0"));
+        REQUIRE(x.grad()(i) == 0.0);
+        REQUIRE(std::signbit(x.grad()(i)) == std::signbit(xs(i)));
+    }
+    tape u;
+    auto z = variable(u, tensor<double>(shape{17}, -1.0));
+    var<double> w = where(z > 0.0, z * z, 2.0);  // the branch with z is never taken: +0
+    w.backward(tensor<double>(shape{17}, 1.0));
+    for (std::size_t i = 0; i < 17; ++i)
+        REQUIRE((z.grad()(i) == 0.0 && !std::signbit(z.grad()(i))));
+    // The same through derive(): the derivative of x * x at -0 is -0.
+    const auto square = [](auto v) { return v * v; };
+    CHECK(std::signbit(derive(square)(-0.0)));
+    CHECK_FALSE(std::signbit(derive(square)(0.0)));
+}

@@ -30,29 +30,6 @@ namespace dendrite {
 
 namespace detail {
 
-/// True when the reverse sweep of expression E reaches every var leaf it holds for every
-/// element, which lets a fresh gradient be overwritten rather than accumulated. Conservative:
-/// false for node kinds not listed, and for where() with vars in its condition (the condition
-/// receives no gradient, so its leaves are never written).
-template <class E>
-struct sweep_reaches_all_leaves : std::false_type {};
-template <class T>
-struct sweep_reaches_all_leaves<expr::var_leaf<T>> : std::true_type {};
-template <class T>
-struct sweep_reaches_all_leaves<expr::tensor_leaf<T>> : std::true_type {};
-template <class T>
-struct sweep_reaches_all_leaves<expr::scalar_node<T>> : std::true_type {};
-template <class Op, class A>
-struct sweep_reaches_all_leaves<expr::unary_expr<Op, A>> : sweep_reaches_all_leaves<A> {};
-template <class Op, class L, class R>
-struct sweep_reaches_all_leaves<expr::binary_expr<Op, L, R>>
-    : std::bool_constant<sweep_reaches_all_leaves<L>::value && sweep_reaches_all_leaves<R>::value> {
-};
-template <class C, class A, class B>
-struct sweep_reaches_all_leaves<expr::where_expr<C, A, B>>
-    : std::bool_constant<!C::has_grad && sweep_reaches_all_leaves<A>::value &&
-                         sweep_reaches_all_leaves<B>::value> {};
-
 /// The number of var leaves in expression E (x * sigmoid(x) holds two).
 template <class E>
 struct var_leaf_count : std::integral_constant<std::size_t, 0> {};
@@ -114,7 +91,7 @@ class fused_node final : public typed_node<T> {
             leaf.overwrite = false;
             if (!n.requires_grad) {
                 leaf.grad = nullptr;
-            } else if (sweep_reaches_all_leaves<E>::value && !n.has_grad() &&
+            } else if (expr::sweep_reaches_all_leaves<E>::value && !n.has_grad() &&
                        leaf.shape() == out_shape) {
                 // The first occurrence of a var with no gradient yet, covering the whole output,
                 // writes each element exactly once: store instead of zero-fill then add. Later
@@ -194,9 +171,7 @@ class fused_node final : public typed_node<T> {
                 const bool store_value = write_value, add_to_grad = accumulate;
                 auto step = [&]<class X>(std::size_t j) {
                     slot.template value<X>() = expr::load_lanes<X, true>(xp, 1, j);
-                    // -0, the identity of +: -0 + v is v for every v (+0 + -0 is +0), so the compiler drops
-                    // the first contribution's addition.
-                    slot.template grad<X>() = X(T(-0.0));
+                    slot.template grad<X>() = expr::lane_gradient_start<E, X>();
                     const auto cache = cur.template forward<X, true>(j);
                     if (store_value) store_lanes(yp + j, cache.value);
                     cur.template backward<X, true>(j, cache, expr::load_lanes<X, true>(dyp, 1, j));

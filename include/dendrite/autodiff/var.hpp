@@ -215,6 +215,9 @@ struct var_leaf {
     std::string describe() const { return v.node().name() + v.shape().str(); }
 };
 
+template <class T>
+struct sweep_reaches_all_leaves<var_leaf<T>> : std::true_type {};
+
 }  // namespace expr
 
 template <class T>

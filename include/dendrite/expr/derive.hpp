@@ -6,6 +6,7 @@
 // straight-line code: this is how a user's one-line activation gets its derivative inside a GEMM
 // epilogue or an operand transform, where there is no tape.
 
+#include <type_traits>
 #include <utility>
 
 #include "dendrite/expr/lane.hpp"
@@ -20,11 +21,9 @@ DENDRITE_ALWAYS_INLINE std::pair<X, X> value_and_derivative(const F& f, const X&
     using T = simd::scalar_t<X>;
     lane_slot<T> slot;
     slot.template value<X>() = z;
-    // -0, the identity of +: -0 + v is v for every v (+0 + -0 is +0), so the compiler drops
-    // the first contribution's addition.
-    slot.template grad<X>() = X(T(-0.0));
     const auto e = f(lane_leaf<T>{&slot});
     const auto& n = as_node(e);
+    slot.template grad<X>() = lane_gradient_start<std::remove_cvref_t<decltype(n)>, X>();
     const loop_strides* no_strides = nullptr;
     const auto cur = n.cursor(no_strides);
     const auto cache = cur.template forward<X, true>(0);

@@ -6,6 +6,7 @@
 // memory (see autodiff/fused.hpp).
 
 #include <string>
+#include <type_traits>
 
 #include "dendrite/expr/node.hpp"
 #include "dendrite/simd/simd.hpp"
@@ -81,5 +82,19 @@ struct lane_leaf {
     lane_cursor<T> cursor(const loop_strides*&) const noexcept { return {slot}; }
     std::string describe() const { return "x"; }
 };
+
+template <class T>
+struct sweep_reaches_all_leaves<lane_leaf<T>> : std::true_type {};
+
+/// Where a slot's gradient starts, for the sweep of expression E: -0 when the sweep reaches every
+/// leaf, since -0 + v is v for every v (+0 + -0 is +0), so the compiler drops the first
+/// contribution's addition and the sum is what storing that contribution would give; +0
+/// otherwise, so that a slot the sweep never reaches (a var read only by a where() condition)
+/// ends at +0.
+template <class E, class X>
+DENDRITE_ALWAYS_INLINE X lane_gradient_start() noexcept {
+    using T = simd::scalar_t<X>;
+    return X(sweep_reaches_all_leaves<E>::value ? T(-0.0) : T(0));
+}
 
 }  // namespace dendrite::expr

@@ -415,6 +415,27 @@ struct where_expr {
     }
 };
 
+/// True when the reverse sweep of expression E reaches every differentiable leaf it holds, for
+/// every element: a fresh gradient may then be overwritten rather than accumulated. Conservative:
+/// false for node kinds not listed, and for where() with differentiable leaves in its condition
+/// (the condition receives no gradient). The leaves add their own specializations.
+template <class E>
+struct sweep_reaches_all_leaves : std::false_type {};
+template <class T>
+struct sweep_reaches_all_leaves<tensor_leaf<T>> : std::true_type {};
+template <class T>
+struct sweep_reaches_all_leaves<scalar_node<T>> : std::true_type {};
+template <class Op, class A>
+struct sweep_reaches_all_leaves<unary_expr<Op, A>> : sweep_reaches_all_leaves<A> {};
+template <class Op, class L, class R>
+struct sweep_reaches_all_leaves<binary_expr<Op, L, R>>
+    : std::bool_constant<sweep_reaches_all_leaves<L>::value && sweep_reaches_all_leaves<R>::value> {
+};
+template <class C, class A, class B>
+struct sweep_reaches_all_leaves<where_expr<C, A, B>>
+    : std::bool_constant<!C::has_grad && sweep_reaches_all_leaves<A>::value &&
+                         sweep_reaches_all_leaves<B>::value> {};
+
 }  // namespace dendrite::expr
 
 namespace dendrite {
