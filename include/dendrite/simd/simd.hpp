@@ -451,23 +451,32 @@ DENDRITE_ALWAYS_INLINE __m512 exp_scalef(__m512 x) noexcept {
 }  // namespace detail
 #endif
 
-/// e^x. On AVX-512 floats, detail::exp_scalef: one short path for every argument. Otherwise
-/// xsimd 8.1's, which is exact only on about [ln(min normal), ln(max) - 0.7]: it flushes subnormal
-/// results to 0 and overflows early, so outside that range e^x = (e^(x/2))^2, whose half is inside.
+/// e^x through xsimd 8.1, which is exact only on about [ln(min normal), ln(max) - 0.7]: it
+/// flushes subnormal results to 0 and overflows early. Outside that range e^x = (e^(x/2))^2,
+/// whose half is inside.
+template <class X>
+DENDRITE_ALWAYS_INLINE X exp_xsimd(const X& x) noexcept {
+    using T = scalar_t<X>;
+    constexpr T lo = sizeof(T) == 4 ? T(-87) : T(-708), hi = sizeof(T) == 4 ? T(88) : T(709);
+    const auto outside = (x < X(lo)) | (x > X(hi));
+    if (xsimd::any(outside)) {
+        const X h = xsimd::exp(x * X(T(0.5)));
+        return xsimd::select(outside, h * h, xsimd::exp(x));
+    }
+    return xsimd::exp(x);
+}
+
+/// e^x: detail::exp_scalef on AVX-512 floats (one short path for every argument), exp_xsimd
+/// otherwise; only the path taken is compiled into a caller.
 template <class X>
 DENDRITE_ALWAYS_INLINE X exp(const X& x) noexcept {
     if constexpr (is_batch_v<X>) {
-        using T = scalar_t<X>;
 #if defined(__AVX512F__)
-        if constexpr (std::is_same_v<T, float> && width<T> == 16) return detail::exp_scalef(x);
+        if constexpr (std::is_same_v<X, batch<float>> && width<float> == 16)
+            return detail::exp_scalef(x);
+        else
 #endif
-        constexpr T lo = sizeof(T) == 4 ? T(-87) : T(-708), hi = sizeof(T) == 4 ? T(88) : T(709);
-        const auto outside = (x < X(lo)) | (x > X(hi));
-        if (xsimd::any(outside)) {
-            const X h = xsimd::exp(x * X(T(0.5)));
-            return xsimd::select(outside, h * h, xsimd::exp(x));
-        }
-        return xsimd::exp(x);
+            return exp_xsimd(x);
     } else {
         return std::exp(x);
     }
