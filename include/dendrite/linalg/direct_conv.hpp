@@ -119,8 +119,8 @@ struct direct_step {
 };
 
 template <class T>
-DENDRITE_ALWAYS_INLINE direct_step step_at(const direct_plan<T>& plan, const conv_geometry& g,
-                                           std::size_t oh) {
+DENDRITE_ALWAYS_INLINE direct_step step_at(const direct_plan<T>& plan, std::size_t oh) {
+    const conv_geometry& g = plan.geometry;
     direct_step s;
     const std::size_t out_h = g.out_h();
     for (std::size_t u = 0; u < 2; ++u) {
@@ -171,9 +171,10 @@ DENDRITE_ALWAYS_INLINE void for_each_step(const direct_plan<T>& plan, std::size_
 /// One step of the forward pass for OB output channels: acc[b][u] = the sum over channels and
 /// taps of W[b] times unit u's shifted input.
 template <std::size_t OB, step_kind Kind, class T>
-DENDRITE_ALWAYS_INLINE void direct_forward_step(const direct_plan<T>& plan, const conv_geometry& g,
-                                                const direct_step& s, const T* x, const T* w,
-                                                std::size_t k, simd::batch<T> (&acc)[OB][2]) {
+DENDRITE_ALWAYS_INLINE void direct_forward_step(const direct_plan<T>& plan, const direct_step& s,
+                                                const T* x, const T* w, std::size_t k,
+                                                simd::batch<T> (&acc)[OB][2]) {
+    const conv_geometry& g = plan.geometry;
     using B = simd::batch<T>;
     const std::size_t taps = plan.taps;
     const auto plane = static_cast<std::ptrdiff_t>(g.height * g.width);
@@ -212,15 +213,16 @@ struct direct_sink {
 
 /// Forward for OB output channels starting at co0: the sums of each step go to the sink.
 template <std::size_t OB, class T>
-void direct_forward_block(const direct_plan<T>& plan, const conv_geometry& g, const T* x,
-                          const T* w, std::size_t co0, direct_sink<T> sink) {
+void direct_forward_block(const direct_plan<T>& plan, const T* x, const T* w, std::size_t co0,
+                          direct_sink<T> sink) {
+    const conv_geometry& g = plan.geometry;
     using B = simd::batch<T>;
     constexpr std::size_t wd = simd::width<T>;
     const std::size_t k = g.channels * plan.taps;
     for_each_step(plan, g.out_h(), [&]<step_kind Kind>(std::size_t oh) {
-        const direct_step s = step_at(plan, g, oh);
+        const direct_step s = step_at(plan, oh);
         B acc[OB][2];
-        direct_forward_step<OB, Kind>(plan, g, s, x, w + co0 * k, k, acc);
+        direct_forward_step<OB, Kind>(plan, s, x, w + co0 * k, k, acc);
         // Out of the registers once per step: indexed by a runtime unit, the accumulators
         // themselves would live in memory through the whole tap loop.
         alignas(simd::alignment) T out[2][OB][wd];
@@ -264,8 +266,9 @@ struct direct_epilogue_store {
 /// (summed across lanes at the end). Each shifted load serves OB channels, each dZ register
 /// two taps: 2 OB FMAs per load of the input.
 template <std::size_t OB, class T>
-void direct_weight_taps(const direct_plan<T>& plan, const conv_geometry& g, const T* x,
-                        std::size_t c, const T* dz, std::size_t co0, std::size_t t0, T* partial) {
+void direct_weight_taps(const direct_plan<T>& plan, const T* x, std::size_t c, const T* dz,
+                        std::size_t co0, std::size_t t0, T* partial) {
+    const conv_geometry& g = plan.geometry;
     using B = simd::batch<T>;
     constexpr std::size_t wd = simd::width<T>;
     const std::size_t p = g.positions(), ow = g.out_w();
@@ -275,7 +278,7 @@ void direct_weight_taps(const direct_plan<T>& plan, const conv_geometry& g, cons
     for (std::size_t b = 0; b < OB; ++b)
         acc[b][0] = acc[b][1] = B(T(0));
     for_each_step(plan, g.out_h(), [&]<step_kind Kind>(std::size_t oh) {
-        const direct_step s = step_at(plan, g, oh);
+        const direct_step s = step_at(plan, oh);
         B xv[2][2];
 #pragma GCC unroll 2
         for (std::size_t tt = 0; tt < 2; ++tt)
@@ -308,11 +311,11 @@ void direct_weight_taps(const direct_plan<T>& plan, const conv_geometry& g, cons
 }
 
 template <std::size_t OB, class T>
-void direct_weight_block(const direct_plan<T>& plan, const conv_geometry& g, const T* x,
-                         const T* dz, std::size_t co0, T* partial) {
-    for (std::size_t c = 0; c < g.channels; ++c)
+void direct_weight_block(const direct_plan<T>& plan, const T* x, const T* dz, std::size_t co0,
+                         T* partial) {
+    for (std::size_t c = 0; c < plan.geometry.channels; ++c)
         for (std::size_t t0 = 0; t0 < plan.taps; t0 += 2)
-            direct_weight_taps<OB>(plan, g, x, c, dz, co0, t0, partial);
+            direct_weight_taps<OB>(plan, x, c, dz, co0, t0, partial);
 }
 
 /// Splits n channels into equal blocks of at most `most` (12 into two of 6, not 8 and 4) and
@@ -382,7 +385,7 @@ void conv_direct(const direct_conv_plan<T>& plan, const T* x, const T* w, std::s
     const detail::direct_sink<T> sink{&detail::direct_epilogue_store<T, Epilogue>::store, &store};
     detail::for_each_channel_block(out_channels, 8, [&](std::size_t co0, std::size_t count) {
         detail::with_block_size<8>(count, [&]<std::size_t OB>() {
-            detail::direct_forward_block<OB>(plan, g, x, w, co0, sink);
+            detail::direct_forward_block<OB>(plan, x, w, co0, sink);
         });
     });
 }
@@ -402,7 +405,7 @@ void direct_weight_grad(const direct_conv_plan<T>& plan, const T* x, const T* dz
     // Six channels by two taps: 12 accumulators, 12 dZ registers and four shifted loads.
     detail::for_each_channel_block(out_channels, 6, [&](std::size_t co0, std::size_t count) {
         detail::with_block_size<6>(count, [&]<std::size_t OB>() {
-            detail::direct_weight_block<OB>(plan, plan.geometry, x, dz, co0, partial);
+            detail::direct_weight_block<OB>(plan, x, dz, co0, partial);
         });
     });
 }
