@@ -20,9 +20,10 @@
 #include <immintrin.h>
 #endif
 
+#include "dendrite/config.hpp"
 #include "dendrite/simd/parallel.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 namespace {
 
@@ -190,4 +191,4 @@ void run_region(std::size_t used, region r) {
 
 }  // namespace simd::detail
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -1,4 +1,5 @@
 #include "dendrite/data/csv.hpp"
+#include "dendrite/config.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 namespace {
 
@@ -286,4 +287,4 @@ dataset read_csv(const std::filesystem::path& path, const csv_options& options) 
     return ds;
 }
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

@@ -1,4 +1,5 @@
 #include "dendrite/data/dataset.hpp"
+#include "dendrite/config.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +11,7 @@
 #include "dendrite/data/error.hpp"
 #include "dendrite/tensor/random.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 void validate(const dataset& ds, const char* what) {
     const std::string name(what);
@@ -67,4 +68,4 @@ std::pair<dataset, dataset> train_validation_split(const dataset& ds, double fra
     return {subset(ds, train), subset(ds, val)};
 }
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

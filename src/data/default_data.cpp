@@ -1,11 +1,12 @@
 #include "dendrite/data/default_data.hpp"
+#include "dendrite/config.hpp"
 
 #include <filesystem>
 
 #include "dendrite/data/mnist.hpp"
 #include "dendrite/data/synthetic.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 train_test_data mnist_or_synthetic(const std::string& dir, std::uint64_t seed) {
     train_test_data d;
@@ -30,4 +31,4 @@ train_test_data mnist_or_synthetic(const std::string& dir, std::uint64_t seed) {
     return d;
 }
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

@@ -1,4 +1,5 @@
 #include "dendrite/data/idx.hpp"
+#include "dendrite/config.hpp"
 
 #include <zlib.h>
 
@@ -12,7 +13,7 @@
 
 #include "dendrite/data/error.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 namespace {
 
@@ -218,4 +219,4 @@ std::vector<std::int32_t> read_idx_labels(const std::filesystem::path& path, std
     return y;
 }
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

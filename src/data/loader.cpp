@@ -1,4 +1,5 @@
 #include "dendrite/data/loader.hpp"
+#include "dendrite/config.hpp"
 
 #include <bit>
 #include <cinttypes>
@@ -9,7 +10,7 @@
 
 #include "dendrite/data/error.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 std::string loader_state::str() const {
     char buf[160];
@@ -123,4 +124,4 @@ void batch_loader::restore(const loader_state& s) {
     }
 }
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

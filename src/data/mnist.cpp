@@ -1,11 +1,12 @@
 #include "dendrite/data/mnist.hpp"
+#include "dendrite/config.hpp"
 
 #include <string>
 #include <system_error>
 
 #include "dendrite/data/error.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 namespace {
 
@@ -52,4 +53,4 @@ std::vector<std::string> fashion_mnist_class_names() {
             "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 }
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

@@ -1,4 +1,5 @@
 #include "dendrite/data/synthetic.hpp"
+#include "dendrite/config.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +8,7 @@
 
 #include "dendrite/tensor/random.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 namespace {
 
@@ -131,4 +132,4 @@ dataset synthetic_digits(std::size_t n, std::uint64_t seed, image_layout layout)
     return ds;
 }
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

@@ -1,4 +1,5 @@
 #include "dendrite/io/atomic_file.hpp"
+#include "dendrite/config.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 atomic_file::atomic_file(std::filesystem::path path) : path_(std::move(path)) {
     if (path_.empty()) throw io_error("atomic_file: empty path");
@@ -95,4 +96,4 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view t
     f.commit();
 }
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

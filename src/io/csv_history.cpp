@@ -1,4 +1,5 @@
 #include "dendrite/io/csv_history.hpp"
+#include "dendrite/config.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -9,7 +10,7 @@
 
 #include "dendrite/io/atomic_file.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 namespace {
 
@@ -93,4 +94,4 @@ std::vector<epoch_record> read_history(const std::filesystem::path& path) {
     return out;
 }
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -1,4 +1,5 @@
 #include "dendrite/io/image_grid.hpp"
+#include "dendrite/config.hpp"
 
 #include <zlib.h>
 
@@ -9,7 +10,7 @@
 
 #include "dendrite/io/atomic_file.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 namespace {
 
@@ -155,4 +156,4 @@ image weight_grid(const tensor<double>& weights, std::size_t tile_rows, std::siz
     return grid(weights, tile_rows, tile_cols, options);
 }
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -1,11 +1,12 @@
 #include "dendrite/io/network_dot.hpp"
+#include "dendrite/config.hpp"
 
 #include <sstream>
 
 #include "dendrite/io/atomic_file.hpp"
 #include "dendrite/io/error.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 namespace {
 // The neurons of a column that are drawn, with -1 standing for the elision marker.
@@ -76,4 +77,4 @@ void write_network_dot(const std::filesystem::path& path, const std::vector<laye
     write_file_atomically(path, network_dot(layers, options));
 }
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -1,4 +1,5 @@
 #include "dendrite/io/safetensors.hpp"
+#include "dendrite/config.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -12,7 +13,7 @@
 
 #include "dendrite/io/atomic_file.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 static_assert(
     std::endian::native == std::endian::little,
@@ -265,4 +266,4 @@ safetensors_file load_safetensors(const std::filesystem::path& path) {
     return out;
 }
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

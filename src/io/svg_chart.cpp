@@ -1,4 +1,5 @@
 #include "dendrite/io/svg_chart.hpp"
+#include "dendrite/config.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +10,7 @@
 
 #include "dendrite/io/atomic_file.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 namespace {
 
@@ -223,4 +224,4 @@ void write_training_chart(const std::filesystem::path& path, std::span<const epo
     write_file_atomically(path, training_chart_svg(records, options));
 }
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -2,8 +2,9 @@
 // sees them as extern templates and skips instantiating the packing routines and the kernels.
 
 #include "dendrite/linalg/gemm.hpp"
+#include "dendrite/config.hpp"
 
-namespace dendrite::linalg {
+namespace dendrite::inline DENDRITE_TARGET::linalg {
 
 namespace detail {
 template const kernel_fn<float>* kernel_table<float>() noexcept;
@@ -16,4 +17,4 @@ template void gemm<double>(trans, trans, std::size_t, std::size_t, std::size_t, 
                            const double*, std::size_t, const double*, std::size_t, double, double*,
                            std::size_t);
 
-}  // namespace dendrite::linalg
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg

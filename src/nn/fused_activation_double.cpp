@@ -1,9 +1,11 @@
 // Activation layers in nn::network<double> (see network_parts.hpp).
 #include "network_fused.hpp"
 
-namespace dendrite::nn::detail {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET::nn::detail {
 
 template std::unique_ptr<module<double>> activation_module<double>(const layer_description&,
                                                                    const shape&);
 
-}  // namespace dendrite::nn::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::nn::detail

@@ -1,4 +1,5 @@
 #include "dendrite/nn/network.hpp"
+#include "dendrite/config.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +8,7 @@
 
 #include "network_parts.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 namespace detail {
 
@@ -186,4 +187,4 @@ bool starts_on_images(const std::vector<layer_description>& layers) {
     return false;
 }
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -1,8 +1,10 @@
 // nn::network<float>: see network_layers.hpp for why each value type has its own unit.
 #include "network_layers.hpp"
 
-namespace dendrite::nn {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 template class network<float>;
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

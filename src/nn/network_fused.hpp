@@ -4,12 +4,13 @@
 
 #include <memory>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/conv.hpp"
 #include "dendrite/nn/dense.hpp"
 #include "network_parts.hpp"
 
-namespace dendrite::nn::detail {
+namespace dendrite::inline DENDRITE_TARGET::nn::detail {
 
 /// Layer<T, act> taking the parameters of `layer` (a dense layer or a convolution), for the
 /// activation `act` names; nullptr when it names none.
@@ -48,4 +49,4 @@ std::unique_ptr<module<T>> activation_module(const layer_description& act, const
     return m;
 }
 
-}  // namespace dendrite::nn::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::nn::detail

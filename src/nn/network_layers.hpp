@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dendrite/autodiff/leaves.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/conv.hpp"
 #include "dendrite/nn/dense.hpp"
@@ -15,7 +16,7 @@
 #include "dendrite/nn/softmax_layer.hpp"
 #include "network_parts.hpp"
 
-namespace dendrite::nn::detail {
+namespace dendrite::inline DENDRITE_TARGET::nn::detail {
 
 // [C, OH, OW] after a window, or an error naming the layer when the window does not fit.
 inline shape windowed(const layer_description& d, std::size_t index, const shape& sample,
@@ -102,9 +103,9 @@ void add_image_layer(module_list<T>& modules, const std::vector<layer_descriptio
     }
 }
 
-}  // namespace dendrite::nn::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::nn::detail
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 // "784" for features, "[6, 24, 24]" for images.
 inline std::string sample_text(const shape& s) {
@@ -244,4 +245,4 @@ std::vector<std::pair<std::string, std::size_t>> network<T>::layer_sizes() {
     return out;
 }
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

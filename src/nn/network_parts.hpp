@@ -6,12 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/conv.hpp"
 #include "dendrite/nn/dense.hpp"
 #include "dendrite/nn/network.hpp"
 
-namespace dendrite::nn::detail {
+namespace dendrite::inline DENDRITE_TARGET::nn::detail {
 
 template <class T>
 using module_list = std::vector<std::unique_ptr<module<T>>>;
@@ -81,4 +82,4 @@ std::unique_ptr<module<T>> fuse_conv(conv2d_layer<T>&& conv, const layer_descrip
 template <class T>
 std::unique_ptr<module<T>> activation_module(const layer_description& act, const shape& out);
 
-}  // namespace dendrite::nn::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::nn::detail

@@ -1,10 +1,11 @@
 #include "dendrite/train/checkpoint.hpp"
+#include "dendrite/config.hpp"
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
-namespace dendrite::train {
+namespace dendrite::inline DENDRITE_TARGET::train {
 
 std::string rng_state_text(const rng::state_type& s) {
     std::uint64_t spare_bits = 0;
@@ -28,4 +29,4 @@ rng::state_type parse_rng_state(const std::string& text) {
     return s;
 }
 
-}  // namespace dendrite::train
+}  // namespace dendrite::inline DENDRITE_TARGET::train

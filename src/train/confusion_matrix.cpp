@@ -1,4 +1,5 @@
 #include "dendrite/train/confusion_matrix.hpp"
+#include "dendrite/config.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +7,7 @@
 #include <limits>
 #include <stdexcept>
 
-namespace dendrite::train {
+namespace dendrite::inline DENDRITE_TARGET::train {
 
 void confusion_matrix::add(std::size_t truth, std::size_t predicted) {
     if (truth >= classes_ || predicted >= classes_)
@@ -86,4 +87,4 @@ std::string confusion_matrix::str(const std::vector<std::string>& names) const {
     return out;
 }
 
-}  // namespace dendrite::train
+}  // namespace dendrite::inline DENDRITE_TARGET::train

@@ -1,4 +1,5 @@
 #include "dendrite/train/progress.hpp"
+#include "dendrite/config.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +8,7 @@
 #include <iostream>
 #include <string>
 
-namespace dendrite::train {
+namespace dendrite::inline DENDRITE_TARGET::train {
 
 bool is_terminal(const std::ostream& os) {
     if (&os == &std::cout) return ::isatty(STDOUT_FILENO) == 1;
@@ -69,4 +70,4 @@ void progress::end_epoch(const io::epoch_record& r, double samples_per_second) {
     os_ << buf << std::endl;
 }
 
-}  // namespace dendrite::train
+}  // namespace dendrite::inline DENDRITE_TARGET::train

@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <new>
 
-#include "../support/counting_new.hpp"
 #include <vector>
+#include "../support/counting_new.hpp"
 
 #include "helpers.hpp"
 

@@ -7,10 +7,13 @@ using namespace dendrite;
 
 namespace {
 const auto mish = [](auto x) { return x * tanh(softplus(x)); };
-const auto gelu_tanh = [](auto x) { return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); };
+const auto gelu_tanh = [](auto x) {
+    return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+};
 }  // namespace
 
-TEST_CASE("derive gives the derivative of a generic lambda on scalars and lanes", "[dense][derive]") {
+TEST_CASE("derive gives the derivative of a generic lambda on scalars and lanes",
+          "[dense][derive]") {
     for (double z : {-3.0, -0.7, 0.0, 0.4, 2.5}) {
         const double h = 1e-6;
         const double numeric = (mish(z + h) - mish(z - h)) / (2 * h);
@@ -23,20 +26,24 @@ TEST_CASE("derive gives the derivative of a generic lambda on scalars and lanes"
     CHECK(derive(mish)(lanes).get(0) == Approx(expected).epsilon(1e-6));
 }
 
-TEST_CASE("dense passes gradcheck for built-in and custom activations at awkward sizes", "[dense][gradcheck]") {
+TEST_CASE("dense passes gradcheck for built-in and custom activations at awkward sizes",
+          "[dense][gradcheck]") {
     rng g(7);
-    for (auto [batch, in, out] : {std::array<std::size_t, 3>{1, 1, 1}, {3, 7, 17}, {5, 17, 33}, {2, 33, 7}}) {
+    for (auto [batch, in, out] :
+         {std::array<std::size_t, 3>{1, 1, 1}, {3, 7, 17}, {5, 17, 33}, {2, 33, 7}}) {
         const auto x = uniform<double>({batch, in}, -1, 1, g);
         const auto w = uniform<double>({in, out}, -1, 1, g);
         const auto b = uniform<double>({out}, -1, 1, g);
         INFO("batch " << batch << ", in " << in << ", out " << out);
-        const auto plain = gradcheck([](auto xv, auto wv, auto bv) { return dense(xv, wv, bv); }, x, w, b);
+        const auto plain =
+            gradcheck([](auto xv, auto wv, auto bv) { return dense(xv, wv, bv); }, x, w, b);
         CHECK(plain.passed(1e-7));
-        const auto with_mish = gradcheck([](auto xv, auto wv, auto bv) { return dense(xv, wv, bv, mish); }, x, w, b);
+        const auto with_mish =
+            gradcheck([](auto xv, auto wv, auto bv) { return dense(xv, wv, bv, mish); }, x, w, b);
         INFO(with_mish.str());
         CHECK(with_mish.passed(1e-7));
-        const auto with_gelu =
-            gradcheck([](auto xv, auto wv, auto bv) { return dense(xv, wv, bv, gelu_tanh); }, x, w, b);
+        const auto with_gelu = gradcheck(
+            [](auto xv, auto wv, auto bv) { return dense(xv, wv, bv, gelu_tanh); }, x, w, b);
         CHECK(with_gelu.passed(1e-7));
     }
 }
@@ -53,7 +60,8 @@ TEST_CASE("dense agrees with the unfused matmul + bias + activation graph", "[de
     CHECK(amax(abs(fused.value() - unfused.value())) < 1e-5f);
 
     sum(fused).backward(true);
-    const tensor<float> dw_fused = wv.grad().clone(), db_fused = bv.grad().clone(), dx_fused = xv.grad().clone();
+    const tensor<float> dw_fused = wv.grad().clone(), db_fused = bv.grad().clone(),
+                        dx_fused = xv.grad().clone();
     tape t2;
     const auto xv2 = variable(t2, x), wv2 = variable(t2, w), bv2 = variable(t2, b);
     sum(mish(matmul(xv2, wv2) + bv2)).backward();

@@ -7,7 +7,8 @@
 using namespace dendrite;
 
 TEST_CASE("network_dot draws one column per layer and elides large ones", "[io][dot]") {
-    const std::string dot = io::network_dot({{"input", 3}, {"dense + relu", 20}, {"dense", 2}}, {.max_neurons = 5});
+    const std::string dot =
+        io::network_dot({{"input", 3}, {"dense + relu", 20}, {"dense", 2}}, {.max_neurons = 5});
     CHECK(dot.rfind("digraph network {", 0) == 0);
     CHECK(dot.find("label=\"input\\n3\"") != std::string::npos);
     CHECK(dot.find("label=\"dense + relu\\n20\"") != std::string::npos);
@@ -16,7 +17,8 @@ TEST_CASE("network_dot draws one column per layer and elides large ones", "[io][
     CHECK(dot.find("n1_10 ") == std::string::npos);
     // 3 * 4 edges into the drawn hidden neurons, 4 * 2 out of them; none to the marker.
     std::size_t edges = 0;
-    for (std::size_t at = dot.find("->"); at != std::string::npos; at = dot.find("->", at + 2)) ++edges;
+    for (std::size_t at = dot.find("->"); at != std::string::npos; at = dot.find("->", at + 2))
+        ++edges;
     CHECK(edges == 3 * 4 + 4 * 2);
     CHECK_THROWS_AS(io::network_dot({}), io_error);
 }

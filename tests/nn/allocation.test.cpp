@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <new>
 
-#include "../support/counting_new.hpp"
 #include <span>
 #include <vector>
+#include "../support/counting_new.hpp"
 
 #include "helpers.hpp"
 

@@ -26,8 +26,10 @@ TEST_CASE("l1_loss and huber_loss: values and derived gradients", "[nn][losses][
 }
 
 TEST_CASE("softmax and log_softmax layers end a network", "[nn][softmax]") {
-    auto net = nn::sequential_of<double>(nn::input<5>, nn::dense<4>, nn::tanh, nn::dense<3>, nn::softmax);
-    auto log_net = nn::sequential_of<double>(nn::input<5>, nn::dense<4>, nn::tanh, nn::dense<3>, nn::log_softmax);
+    auto net =
+        nn::sequential_of<double>(nn::input<5>, nn::dense<4>, nn::tanh, nn::dense<3>, nn::softmax);
+    auto log_net = nn::sequential_of<double>(nn::input<5>, nn::dense<4>, nn::tanh, nn::dense<3>,
+                                             nn::log_softmax);
     STATIC_REQUIRE(decltype(net)::out_features == 3);
     rng g(2);
     const auto x = uniform<double>({6, 5}, -1, 1, g);

@@ -9,7 +9,8 @@ using namespace dendrite;
 
 namespace {
 auto small_net(std::uint64_t seed) {
-    auto net = nn::sequential(nn::input<784>, nn::dense<32>, nn::relu, nn::dropout(0.1), nn::batch_norm, nn::dense<10>);
+    auto net = nn::sequential(nn::input<784>, nn::dense<32>, nn::relu, nn::dropout(0.1),
+                              nn::batch_norm, nn::dense<10>);
     net.init(seed);
     return net;
 }
@@ -42,7 +43,8 @@ TEST_CASE("fit learns generated digits and evaluate agrees with its confusion ma
     CHECK(result.history.back().val_acc == Approx(e.accuracy));
 }
 
-TEST_CASE("a run resumed from a checkpoint ends bit-identical to an uninterrupted one", "[train][checkpoint]") {
+TEST_CASE("a run resumed from a checkpoint ends bit-identical to an uninterrupted one",
+          "[train][checkpoint]") {
     const auto train_set = data::synthetic_digits(600, 5);
     const auto dir = temp_dir("resume");
     train::fit_options o;
@@ -74,11 +76,16 @@ TEST_CASE("a run resumed from a checkpoint ends bit-identical to an uninterrupte
     REQUIRE(a.size() == c.size());
     for (std::size_t i = 0; i < a.size(); ++i) {
         INFO(a[i].name);
-        CHECK(std::equal(a[i].value.span().begin(), a[i].value.span().end(), c[i].value.span().begin()));
+        CHECK(std::equal(a[i].value.span().begin(), a[i].value.span().end(),
+                         c[i].value.span().begin()));
     }
     std::vector<float> ra, rc;
-    uninterrupted.for_each_buffer([&](const std::string&, tensor<float>& t) { ra.insert(ra.end(), t.span().begin(), t.span().end()); });
-    resumed.for_each_buffer([&](const std::string&, tensor<float>& t) { rc.insert(rc.end(), t.span().begin(), t.span().end()); });
+    uninterrupted.for_each_buffer([&](const std::string&, tensor<float>& t) {
+        ra.insert(ra.end(), t.span().begin(), t.span().end());
+    });
+    resumed.for_each_buffer([&](const std::string&, tensor<float>& t) {
+        rc.insert(rc.end(), t.span().begin(), t.span().end());
+    });
     CHECK(ra == rc);
     std::filesystem::remove_all(dir);
 }
@@ -86,7 +93,8 @@ TEST_CASE("a run resumed from a checkpoint ends bit-identical to an uninterrupte
 TEST_CASE("early stopping ends training when the validation loss stops improving", "[train]") {
     const auto train_set = data::synthetic_digits(300, 6);
     auto net = small_net(1);
-    optim::sgd<float> opt({.lr = 0.0});  // no learning: the validation loss never improves after epoch 1
+    optim::sgd<float> opt(
+        {.lr = 0.0});  // no learning: the validation loss never improves after epoch 1
     train::fit_options o;
     o.epochs = 10;
     o.patience = 2;
@@ -137,7 +145,8 @@ TEST_CASE("fit writes its history, chart and checkpoint", "[train][io]") {
 TEST_CASE("confusion matrix counts, accuracy, recall and precision", "[train][metrics]") {
     train::confusion_matrix m(3);
     const std::vector<std::int32_t> labels{0, 1, 2, 2};
-    const tensor<float> scores(shape{4, 3}, {0.9f, 0.1f, 0.0f, 0.2f, 0.7f, 0.1f, 0.1f, 0.8f, 0.1f, 0.0f, 0.1f, 0.9f});
+    const tensor<float> scores(
+        shape{4, 3}, {0.9f, 0.1f, 0.0f, 0.2f, 0.7f, 0.1f, 0.1f, 0.8f, 0.1f, 0.0f, 0.1f, 0.9f});
     m.add(labels, scores);
     CHECK(m.total() == 4);
     CHECK(m.count(2, 1) == 1);

@@ -10,9 +10,10 @@
 #include <limits>
 #include <string>
 
+#include "dendrite/config.hpp"
 #include "dendrite/expr/reduce.hpp"
 
-namespace dendrite::detail {
+namespace dendrite::inline DENDRITE_TARGET::detail {
 
 /// A contiguous shape seen as [outer, len, inner] around one axis.
 struct axis_split {
@@ -98,4 +99,4 @@ void finite_shift(tensor<T>& m) {
     m.assign(where(abs(m) == std::numeric_limits<T>::infinity(), T(0), m));
 }
 
-}  // namespace dendrite::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::detail

@@ -9,6 +9,7 @@
 
 #include "dendrite/autodiff/dense.hpp"
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/expr/derive.hpp"
 #include "dendrite/linalg/conv.hpp"
 #include "dendrite/linalg/direct_conv.hpp"
@@ -16,7 +17,7 @@
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Strides, zero padding, dilation and channel groups of conv2d (PyTorch's meanings). With
 /// groups = g, input channels and output channels are split into g equal groups and output
@@ -287,4 +288,4 @@ requires(differentiable<EX>) var<T> conv2d(const EX& x, const var<T>& w, conv2d_
     return detail::conv2d_impl(x, w, static_cast<const var<T>*>(nullptr), o, act);
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -11,9 +11,10 @@
 #include <vector>
 
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/expr/reduce.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 namespace detail {
 
@@ -109,4 +110,4 @@ auto softmax_cross_entropy(const E& e, const tensor<L>& labels, double label_smo
     return softmax_cross_entropy(e, std::span<const L>(labels.span()), label_smoothing);
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -4,11 +4,12 @@
 #include <string>
 
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/expr/derive.hpp"
 #include "dendrite/linalg/fused.hpp"
 #include "dendrite/linalg/gemm.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// The identity activation (a dense layer without one).
 struct identity_activation {
@@ -66,4 +67,4 @@ requires(differentiable<EX>) var<T> dense(const EX& ex, const var<T>& w, const v
     });
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

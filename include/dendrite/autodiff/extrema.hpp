@@ -5,9 +5,10 @@
 
 #include "dendrite/autodiff/axis.hpp"
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/expr/reduce.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 namespace detail {
 
@@ -73,4 +74,4 @@ auto amin(const E& e, std::size_t axis, bool keepdims = false) {
     return detail::extreme_axis<expr::min_reducer>(e, axis, keepdims, "amin");
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -21,12 +21,13 @@
 
 #include "dendrite/autodiff/tape.hpp"
 #include "dendrite/autodiff/var.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/expr/evaluate.hpp"
 #include "dendrite/expr/lane.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 namespace detail {
 
@@ -243,4 +244,4 @@ template <class T>
 template <class E>
 requires detail::recordable_expression<E, T> var<T>::var(const E& e) : var(record(e)) {}
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -13,9 +13,10 @@
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/op_node.hpp"
 #include "dendrite/autodiff/reductions.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/random.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// How one input's analytic gradient compares with finite differences.
 struct gradcheck_input {
@@ -136,4 +137,4 @@ gradcheck_report gradcheck(F&& f, const Tensors&... inputs) {
     return report;
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

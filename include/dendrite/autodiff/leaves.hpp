@@ -5,8 +5,9 @@
 
 #include "dendrite/autodiff/tape.hpp"
 #include "dendrite/autodiff/var.hpp"
+#include "dendrite/config.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// A leaf that requires a gradient; the gradient is owned by the tape (valid until clear()).
 /// A strided `value` is copied so that value and gradient share one layout.
@@ -42,4 +43,4 @@ var<T> constant(tape& t, const tensor<T>& value) {
     return var<T>(t, n);
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -11,8 +11,9 @@
 #include "dendrite/autodiff/op_node.hpp"
 #include "dendrite/autodiff/reductions.hpp"
 #include "dendrite/autodiff/softmax.hpp"
+#include "dendrite/config.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Mean over the batch of -sum_c targets[i, c] * log_softmax(logits)[i, c]; logits and targets
 /// [batch, classes], each target row a distribution (one-hot or soft). Built from log_softmax
@@ -101,4 +102,4 @@ auto nll_loss(const E& e, const tensor<L>& labels) {
     return nll_loss(e, std::span<const L>(labels.span()));
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

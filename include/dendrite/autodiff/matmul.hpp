@@ -4,9 +4,10 @@
 #include <string>
 
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/gemm.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 namespace detail {
 inline void check_matrix(const shape& s, const char* which) {
@@ -73,4 +74,4 @@ requires(differentiable<EA> || differentiable<EB>) auto matmul(const EA& ea, con
                      });
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

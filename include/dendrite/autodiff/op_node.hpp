@@ -9,8 +9,9 @@
 #include "dendrite/autodiff/fused.hpp"
 #include "dendrite/autodiff/tape.hpp"
 #include "dendrite/autodiff/var.hpp"
+#include "dendrite/config.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 template <class E>
 concept differentiable = expression<E> && requires {
@@ -78,4 +79,4 @@ void accumulate_grad(tape& t, const var<T>& v, const G& g) {
     }
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

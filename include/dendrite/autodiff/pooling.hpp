@@ -11,11 +11,12 @@
 #include "dendrite/autodiff/op_node.hpp"
 #include "dendrite/autodiff/reductions.hpp"
 #include "dendrite/autodiff/shape_ops.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/conv.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// A square pooling window: kernel x kernel, moved by `stride` (0: the kernel size), over the
 /// input padded by `padding` on each side (padding <= kernel / 2, as in PyTorch, so every
@@ -296,4 +297,4 @@ auto global_avg_pool2d(const EX& ex) {
     return as_var(mean(reshape(x, shape{xs[0], xs[1], xs[2] * xs[3]}), 2));
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

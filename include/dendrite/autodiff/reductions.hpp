@@ -3,9 +3,10 @@
 
 #include "dendrite/autodiff/axis.hpp"
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/expr/reduce.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Sum of all elements, as a scalar var. Backward broadcasts the upstream gradient.
 template <differentiable E>
@@ -67,4 +68,4 @@ auto mean(const E& e, std::size_t axis, bool keepdims = false) {
                      });
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -10,8 +10,9 @@
 #include <vector>
 
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// The same elements in a new shape (same element count): the value is a view of x's value, no
 /// copy. Backward: dx += reshape(g, x.shape()), one pass.
@@ -130,4 +131,4 @@ var<T> concat(std::initializer_list<var<T>> parts, std::size_t axis) {
     return concat(std::span<const var<T>>(parts.begin(), parts.size()), axis);
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -6,8 +6,9 @@
 
 #include "dendrite/autodiff/axis.hpp"
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// y = exp(x - m) / sum(exp(x - m), axis), m the maximum along the axis (so no exp overflows).
 /// Backward: dx += y * (g - sum(g * y, axis)). Cost: three reads of x and two writes of y forward,
@@ -61,4 +62,4 @@ auto log_softmax(const E& e, std::size_t axis) {
         });
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

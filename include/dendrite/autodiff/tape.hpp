@@ -14,9 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Thrown on misuse of the tape: backward on a freed graph, a non-scalar without a seed, mixing
 /// tapes, or (in anomaly mode) the first node producing a NaN or an infinity.
@@ -305,4 +306,4 @@ class no_grad_guard {
     bool previous_;
 };
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

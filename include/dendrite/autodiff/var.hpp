@@ -6,11 +6,12 @@
 #include <type_traits>
 
 #include "dendrite/autodiff/tape.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/expr/lane.hpp"
 #include "dendrite/expr/node.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 template <class T>
 class var;
@@ -225,4 +226,4 @@ expr::var_leaf<T> as_node(const var<T>& v) {
     return {v};
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -7,10 +7,11 @@
 #include <string>
 #include <variant>
 
+#include "dendrite/config.hpp"
 #include "dendrite/data/dataset.hpp"
 #include "dendrite/data/error.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 /// How to read a CSV file.
 struct csv_options {
@@ -35,4 +36,4 @@ struct csv_options {
 /// "line 9, column 'x2': 'abc' is not a number", an unterminated quote. Cost: one pass, O(file).
 dataset read_csv(const std::filesystem::path& path, const csv_options& options = {});
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

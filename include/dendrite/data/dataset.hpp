@@ -7,9 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 /// How images are laid out in a data set's x.
 enum class image_layout {
@@ -47,4 +48,4 @@ dataset subset(const dataset& ds, const std::vector<std::size_t>& indices);
 std::pair<dataset, dataset> train_validation_split(const dataset& ds, double fraction,
                                                    std::uint64_t seed);
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

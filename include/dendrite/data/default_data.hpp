@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/data/dataset.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 /// Training and test sets, where they came from, and the class names when known.
 struct train_test_data {
@@ -22,4 +23,4 @@ struct train_test_data {
 /// which in `description`. Throws data_error for a directory that is given but unreadable.
 train_test_data mnist_or_synthetic(const std::string& dir, std::uint64_t seed);
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

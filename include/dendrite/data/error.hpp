@@ -3,7 +3,9 @@
 
 #include <stdexcept>
 
-namespace dendrite {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Thrown when a data file cannot be read or its contents are wrong. The message starts with the
 /// file's path and says what is wrong and where: "train-images-idx3-ubyte.gz: truncated at byte
@@ -13,4 +15,4 @@ class data_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

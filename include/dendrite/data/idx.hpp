@@ -16,11 +16,12 @@
 #include <filesystem>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/data/dataset.hpp"
 #include "dendrite/data/error.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 /// Reads an IDX image file (magic 0x00000803) into floats in [0, 1] (byte / 255).
 /// Cost: one pass over the file; memory: the result plus a 64 KiB buffer.
@@ -36,4 +37,4 @@ tensor<float> read_idx_images(const std::filesystem::path& path,
 std::vector<std::int32_t> read_idx_labels(const std::filesystem::path& path,
                                           std::size_t classes = 10);
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

@@ -8,11 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/data/dataset.hpp"
 #include "dendrite/tensor/random.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 /// How a batch_loader cuts an epoch into batches.
 struct loader_options {
@@ -156,4 +157,4 @@ inline std::size_t batch_loader::epoch_range::size() const noexcept {
     return loader_->batches_per_epoch();
 }
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

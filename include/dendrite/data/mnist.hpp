@@ -5,10 +5,11 @@
 #include <filesystem>
 #include <optional>
 
+#include "dendrite/config.hpp"
 #include "dendrite/data/dataset.hpp"
 #include "dendrite/data/idx.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 /// Which half of an MNIST-format directory to read.
 enum class split {
@@ -31,4 +32,4 @@ std::optional<std::filesystem::path> fashion_mnist_dir();
 /// The ten Fashion-MNIST class names, in label order ("T-shirt/top", "Trouser", ...).
 std::vector<std::string> fashion_mnist_class_names();
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

@@ -4,9 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dendrite/config.hpp"
 #include "dendrite/data/dataset.hpp"
 
-namespace dendrite::data {
+namespace dendrite::inline DENDRITE_TARGET::data {
 
 /// `n` 28x28 grey images of ten classes, pixel values in [0, 1], labels cycling 0-9 in a shuffled
 /// order. Class k is the digit k drawn as seven-segment strokes, each image with its own shift,
@@ -18,4 +19,4 @@ namespace dendrite::data {
 dataset synthetic_digits(std::size_t n, std::uint64_t seed,
                          image_layout layout = image_layout::flat);
 
-}  // namespace dendrite::data
+}  // namespace dendrite::inline DENDRITE_TARGET::data

@@ -9,11 +9,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/expr/lane.hpp"
 #include "dendrite/expr/node.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::expr {
+namespace dendrite::inline DENDRITE_TARGET::expr {
 
 /// f and its derivative at z (a scalar or a SIMD batch), in one forward and one reverse sweep.
 template <class F, class X>
@@ -49,10 +50,10 @@ auto derive(F f) {
     return [f](const auto& z) { return value_and_derivative(f, z).second; };
 }
 
-}  // namespace dendrite::expr
+}  // namespace dendrite::inline DENDRITE_TARGET::expr
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 using expr::apply_lanes;
 using expr::derive;
 using expr::value_and_derivative;
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -5,13 +5,14 @@
 #include <cstddef>
 #include <string>
 
+#include "dendrite/config.hpp"
 #include "dendrite/expr/functions.hpp"
 #include "dendrite/expr/layout.hpp"
 #include "dendrite/expr/node.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::expr {
+namespace dendrite::inline DENDRITE_TARGET::expr {
 
 /// Gathers the (shape, strides) of an expression's leaves in evaluation order.
 template <std::size_t N>
@@ -137,9 +138,9 @@ void evaluate_into(T* dst, const shape& dst_shape, const strides_t& dst_strides,
     });
 }
 
-}  // namespace dendrite::expr
+}  // namespace dendrite::inline DENDRITE_TARGET::expr
 
-namespace dendrite::detail {
+namespace dendrite::inline DENDRITE_TARGET::detail {
 
 template <class T, class E>
 void assign_expression(tensor<T>& out, const E& e, bool must_fit) {
@@ -159,4 +160,4 @@ void assign_expression(tensor<T>& out, const E& e, bool must_fit) {
     expr::evaluate_into(out.data(), out.shape(), out.strides(), n);
 }
 
-}  // namespace dendrite::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::detail

@@ -9,10 +9,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/expr/node.hpp"
 #include "dendrite/expr/ops.hpp"
 
-namespace dendrite::expr {
+namespace dendrite::inline DENDRITE_TARGET::expr {
 
 template <class A>
 concept arithmetic = std::is_arithmetic_v<std::remove_cvref_t<A>>;
@@ -27,15 +28,15 @@ using node_t = std::remove_cvref_t<decltype(as_node(std::declval<const E&>()))>;
 template <class E>
 using value_type_of = typename node_t<E>::value_type;
 
-}  // namespace dendrite::expr
+}  // namespace dendrite::inline DENDRITE_TARGET::expr
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 /// An expression with no autodiff variable in it: evaluated eagerly, never recorded.
 template <class E>
 concept plain_expression = expression<E> && !expr::node_t<E>::has_grad;
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET
 
-namespace dendrite::expr {
+namespace dendrite::inline DENDRITE_TARGET::expr {
 
 template <class A, class B>
 concept binary_operands = (expression<A> && (expression<B> || arithmetic<B>)) ||
@@ -253,9 +254,9 @@ struct with_derivative {
     requires(arithmetic<A> || lanes<A>) auto operator()(const A& a) const { return f(a); }
 };
 
-}  // namespace dendrite::expr
+}  // namespace dendrite::inline DENDRITE_TARGET::expr
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 using expr::operator+;
 using expr::operator-;
 using expr::operator*;
@@ -286,4 +287,4 @@ using expr::square;
 using expr::tanh;
 using expr::where;
 using expr::with_derivative;
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

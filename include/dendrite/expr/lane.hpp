@@ -8,10 +8,11 @@
 #include <string>
 #include <type_traits>
 
+#include "dendrite/config.hpp"
 #include "dendrite/expr/node.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::expr {
+namespace dendrite::inline DENDRITE_TARGET::expr {
 
 /// Storage for the placeholder's value and accumulated derivative, for scalar and batch lanes.
 template <class T>
@@ -97,4 +98,4 @@ DENDRITE_ALWAYS_INLINE X lane_gradient_start() noexcept {
     return X(sweep_reaches_all_leaves<E>::value ? T(-0.0) : T(0));
 }
 
-}  // namespace dendrite::expr
+}  // namespace dendrite::inline DENDRITE_TARGET::expr

@@ -8,10 +8,11 @@
 #include <array>
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/shape.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::expr {
+namespace dendrite::inline DENDRITE_TARGET::expr {
 
 /// The loop one evaluation runs: dims[0..2] are outer rows, dims[3] the vectorised inner axis.
 template <std::size_t N>
@@ -108,4 +109,4 @@ loop_plan<N> plan_loop(const shape& out, const std::array<const shape*, N>& leaf
     return p;
 }
 
-}  // namespace dendrite::expr
+}  // namespace dendrite::inline DENDRITE_TARGET::expr

@@ -22,11 +22,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/expr/ops.hpp"
 #include "dendrite/simd/simd.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::expr {
+namespace dendrite::inline DENDRITE_TARGET::expr {
 
 /// Per-leaf strides in the 4-d loop space of one evaluation; [3] is the inner (vector) axis.
 using loop_strides = strides_t;
@@ -436,9 +437,9 @@ struct sweep_reaches_all_leaves<where_expr<C, A, B>>
     : std::bool_constant<!C::has_grad && sweep_reaches_all_leaves<A>::value &&
                          sweep_reaches_all_leaves<B>::value> {};
 
-}  // namespace dendrite::expr
+}  // namespace dendrite::inline DENDRITE_TARGET::expr
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 // as_node turns any operand into a node; an extension point found by argument-dependent lookup
 // (the autodiff layer adds one for its variables).
@@ -454,4 +455,4 @@ const N& as_node(const N& n) {
     return n;
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

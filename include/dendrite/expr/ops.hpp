@@ -9,9 +9,10 @@
 // primitives and for the few composites whose derived rule would be slower or unstable
 // (sigmoid, softplus, tanh).
 
+#include "dendrite/config.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::ops {
+namespace dendrite::inline DENDRITE_TARGET::ops {
 
 using simd::constant;
 
@@ -375,4 +376,4 @@ struct not_equal {
     }
 };
 
-}  // namespace dendrite::ops
+}  // namespace dendrite::inline DENDRITE_TARGET::ops

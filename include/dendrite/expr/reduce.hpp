@@ -7,9 +7,10 @@
 #include <limits>
 #include <string>
 
+#include "dendrite/config.hpp"
 #include "dendrite/expr/evaluate.hpp"
 
-namespace dendrite::expr {
+namespace dendrite::inline DENDRITE_TARGET::expr {
 
 struct sum_reducer {
     template <class X>
@@ -187,9 +188,9 @@ tensor<typename Node::value_type> reduce_axis(const Node& n, std::size_t axis, b
     return keepdims ? out : out.reshape(s.without(axis));
 }
 
-}  // namespace dendrite::expr
+}  // namespace dendrite::inline DENDRITE_TARGET::expr
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Sum of all elements.
 template <plain_expression E>
@@ -338,4 +339,4 @@ using dendrite::mean;
 using dendrite::sum;
 }  // namespace expr
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -6,9 +6,10 @@
 #include <span>
 #include <string_view>
 
+#include "dendrite/config.hpp"
 #include "dendrite/io/error.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 /// A file written under a temporary name (`path` + ".tmp-XXXXXX", in the same directory so that
 /// the final rename cannot cross file systems) and moved over `path` by commit():
@@ -54,4 +55,4 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
 /// Replaces the contents of `path` with `text`, atomically (see atomic_file).
 void write_file_atomically(const std::filesystem::path& path, std::string_view text);
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

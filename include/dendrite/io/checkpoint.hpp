@@ -7,10 +7,11 @@
 #include <string>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/io/safetensors.hpp"
 #include "dendrite/nn/parameter.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 /// Saves each parameter's value under its name, with `metadata`, atomically. Names must be unique
 /// and non-empty. Throws io_error.
@@ -51,4 +52,4 @@ metadata_map load_parameters(const std::filesystem::path& path, nn::parameter_li
     return std::move(file.metadata);
 }
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -6,9 +6,10 @@
 #include <limits>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/io/error.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 /// One epoch of training. Values that were not measured (no validation set, no schedule) are NaN
 /// and appear as empty CSV fields. Accuracies are fractions in [0, 1].
@@ -55,4 +56,4 @@ class csv_history {
 /// Reads a history file written by csv_history. Throws io_error naming the file and the line.
 std::vector<epoch_record> read_history(const std::filesystem::path& path);
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -3,7 +3,9 @@
 
 #include <stdexcept>
 
-namespace dendrite {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Thrown when a file cannot be written or a checkpoint cannot be read. The message starts with the
 /// file's path and, for checkpoints, names the tensor at fault: "model.safetensors: tensor
@@ -13,4 +15,4 @@ class io_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

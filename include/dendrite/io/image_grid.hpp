@@ -7,10 +7,11 @@
 #include <span>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/io/error.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 /// An 8-bit image, row-major, `channels` bytes per pixel (1 grey, 3 RGB).
 struct image {
@@ -52,4 +53,4 @@ image weight_grid(const tensor<float>& weights, std::size_t tile_rows, std::size
 image weight_grid(const tensor<double>& weights, std::size_t tile_rows, std::size_t tile_cols,
                   const grid_options& options = {});
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -8,7 +8,9 @@
 #include <utility>
 #include <vector>
 
-namespace dendrite::io {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 /// One column of the picture: a label ("dense + relu") and its number of neurons.
 struct layer_column {
@@ -43,4 +45,4 @@ void write_network_dot(const std::filesystem::path& path, Net& net,
     write_network_dot(path, columns, options);
 }
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -17,10 +17,11 @@
 #include <variant>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/io/error.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 /// A tensor of one of the element types checkpoints hold: F32, F64, I32, I64.
 using any_tensor =
@@ -68,4 +69,4 @@ struct safetensors_file {
 /// Throws io_error. Cost: reads the file once.
 safetensors_file load_safetensors(const std::filesystem::path& path);
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

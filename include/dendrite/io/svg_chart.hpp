@@ -6,9 +6,10 @@
 #include <span>
 #include <string>
 
+#include "dendrite/config.hpp"
 #include "dendrite/io/csv_history.hpp"
 
-namespace dendrite::io {
+namespace dendrite::inline DENDRITE_TARGET::io {
 
 /// Size and title of a training chart.
 struct chart_options {
@@ -28,4 +29,4 @@ std::string training_chart_svg(std::span<const epoch_record> records,
 void write_training_chart(const std::filesystem::path& path, std::span<const epoch_record> records,
                           const chart_options& options = {});
 
-}  // namespace dendrite::io
+}  // namespace dendrite::inline DENDRITE_TARGET::io

@@ -11,11 +11,12 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/conv_geometry.hpp"
 #include "dendrite/linalg/detail/unfold_blocks.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::linalg {
+namespace dendrite::inline DENDRITE_TARGET::linalg {
 
 namespace detail {
 
@@ -131,4 +132,4 @@ void col2im(const conv_geometry& g, const T* col, T* dx) {
     }
 }
 
-}  // namespace dendrite::linalg
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg

@@ -3,7 +3,9 @@
 
 #include <cstddef>
 
-namespace dendrite::linalg {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET::linalg {
 
 /// The geometry of a 2-d convolution (or pooling) window over one image of `channels` planes
 /// of height x width: output position (oh, ow) of tap (i, j) reads input row
@@ -42,4 +44,4 @@ struct conv_geometry {
     }
 };
 
-}  // namespace dendrite::linalg
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg

@@ -16,12 +16,13 @@
 #include <type_traits>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/conv_geometry.hpp"
 #include "dendrite/linalg/detail/microkernel.hpp"
 #include "dendrite/linalg/detail/unfold_blocks.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::linalg {
+namespace dendrite::inline DENDRITE_TARGET::linalg {
 
 namespace detail {
 
@@ -442,4 +443,4 @@ void direct_weight_grad_finish(const conv_geometry& g, std::size_t out_channels,
     direct_weight_grad_finish(direct_conv_plan<T>(g), out_channels, partial, dw);
 }
 
-}  // namespace dendrite::linalg
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg

@@ -5,12 +5,13 @@
 
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/detail/driver.hpp"
 #include "dendrite/linalg/gemm.hpp"
 #include "dendrite/linalg/operand.hpp"
 #include "dendrite/linalg/trans.hpp"
 
-namespace dendrite::linalg {
+namespace dendrite::inline DENDRITE_TARGET::linalg {
 
 /// C = alpha op(A) op(B) + beta C, where B is the formula `b` (zipped: B[r][c] =
 /// b.f(b.g[r][c], b.s[r][c])) evaluated once per element while it is packed.
@@ -56,4 +57,4 @@ void dense_backward(std::size_t batch, std::size_t in, std::size_t out, const T*
     if (dx) gemm(trans::no, trans::yes, batch, in, out, T(1), dzv, w, ldw, beta_dx, dx, lddx);
 }
 
-}  // namespace dendrite::linalg
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg

@@ -10,11 +10,12 @@
 
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/detail/driver.hpp"
 #include "dendrite/linalg/operand.hpp"
 #include "dendrite/linalg/trans.hpp"
 
-namespace dendrite::linalg {
+namespace dendrite::inline DENDRITE_TARGET::linalg {
 
 /// The epilogue that leaves the product unchanged.
 struct no_epilogue {
@@ -62,4 +63,4 @@ extern template void gemm<double>(trans, trans, std::size_t, std::size_t, std::s
                                   const double*, std::size_t, const double*, std::size_t, double,
                                   double*, std::size_t);
 
-}  // namespace dendrite::linalg
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg

@@ -4,9 +4,10 @@
 
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::linalg {
+namespace dendrite::inline DENDRITE_TARGET::linalg {
 
 /// Loads X from p: a full register (X = simd::batch<T>, lanes p[0 .. width)) or one scalar
 /// (X = T). Lets one epilogue or operand body serve vector lanes and scalar tails alike.
@@ -107,4 +108,4 @@ template <class T>
 inline constexpr bool is_view<view<T>> = true;
 }  // namespace detail
 
-}  // namespace dendrite::linalg
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg

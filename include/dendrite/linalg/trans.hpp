@@ -1,8 +1,10 @@
 #pragma once
 
-namespace dendrite::linalg {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET::linalg {
 
 /// Whether an operand enters a product as stored (no) or transposed (yes).
 enum class trans : bool { no = false, yes = true };
 
-}  // namespace dendrite::linalg
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg

@@ -6,9 +6,10 @@
 // dense layer (epilogue forward, operand transform backward). Any user lambda of the same form is
 // an activation too: `nn::sequential(..., nn::dense<64>, [](auto x) { return x * sigmoid(x); })`.
 
+#include "dendrite/config.hpp"
 #include "dendrite/expr/functions.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// An element-wise activation with a printable name, usable as a layer in nn::sequential.
 template <class F>
@@ -97,4 +98,4 @@ struct composed_fn {
     }
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -2,9 +2,10 @@
 // What a layer's forward pass needs besides its input.
 
 #include "dendrite/autodiff/tape.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/random.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// The tape to record on, whether the network is training (dropout active, batch statistics) or
 /// evaluating (dropout off, running statistics), and the generator for stochastic layers.
@@ -14,4 +15,4 @@ struct context {
     dendrite::rng* random = nullptr;
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -14,6 +14,7 @@
 #include "dendrite/autodiff/pooling.hpp"
 #include "dendrite/autodiff/reductions.hpp"
 #include "dendrite/autodiff/shape_ops.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/dense.hpp"
@@ -21,7 +22,7 @@
 #include "dendrite/nn/normalization.hpp"
 #include "dendrite/nn/parameter.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 namespace detail {
 // The identity activation in any of its spellings becomes autodiff's identity_activation, which
@@ -267,4 +268,4 @@ class batch_norm2d_layer : public detail::batch_norm_state<T> {
     static constexpr const char* kind = "batch_norm2d";
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

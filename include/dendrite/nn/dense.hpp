@@ -7,12 +7,13 @@
 #include "dendrite/autodiff/dense.hpp"
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/matmul.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/init.hpp"
 #include "dendrite/nn/parameter.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 template <class F>
 struct default_init {
@@ -128,4 +129,4 @@ class activation_layer {
     std::string name_;
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -6,9 +6,10 @@
 #include <cstddef>
 #include <string>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/shape.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 template <std::size_t... D>
 struct dims {
@@ -25,4 +26,4 @@ struct dims {
     static std::string str() { return shape{D...}.str(); }
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

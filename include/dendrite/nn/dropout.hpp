@@ -7,10 +7,11 @@
 
 #include "dendrite/autodiff/fused.hpp"
 #include "dendrite/autodiff/leaves.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/parameter.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// Inverted dropout (Srivastava et al. 2014): the identity when evaluating. The mask is drawn
 /// from the context's generator into a tape buffer and applied as one fused node, whose
@@ -50,4 +51,4 @@ class dropout_layer {
     double p_;
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

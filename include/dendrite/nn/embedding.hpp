@@ -6,11 +6,12 @@
 #include <string>
 
 #include "dendrite/autodiff/op_node.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/init.hpp"
 #include "dendrite/nn/parameter.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// Maps ids [batch] (held as values of T, each an integer in [0, vocabulary)) to rows of a table
 /// [vocabulary, dim], giving [batch, dim]. Backward scatter-adds into the used rows only.
@@ -69,4 +70,4 @@ class embedding_layer {
     std::string name_;
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

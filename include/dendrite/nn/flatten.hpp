@@ -5,10 +5,11 @@
 #include <string>
 
 #include "dendrite/autodiff/shape_ops.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/tensor/random.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// Reshapes [batch, ...] into [batch, features]: a view, no copy either way.
 template <class T>
@@ -29,4 +30,4 @@ class flatten_layer {
     std::size_t features_;
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -8,10 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/random.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::nn::init {
+namespace dendrite::inline DENDRITE_TARGET::nn::init {
 
 /// fan_in and fan_out of a weight: [in, out] for dense layers, [out, in/groups, kh, kw] for
 /// convolutions (the receptive field multiplies both).
@@ -151,4 +152,4 @@ void apply(scheme s, tensor<T>& w, rng& g) {
     }
 }
 
-}  // namespace dendrite::nn::init
+}  // namespace dendrite::inline DENDRITE_TARGET::nn::init

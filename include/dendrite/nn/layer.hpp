@@ -7,12 +7,13 @@
 #include <type_traits>
 
 #include "dendrite/autodiff/leaves.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/init.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/nn/reflect.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// A layer maps a var<T> to a var<T> on the context's tape: `forward(const context&, const
 /// var<T>&)`. Everything else is optional and found by the library:
@@ -83,4 +84,4 @@ auto bind(const context& ctx, P&... params) {
     return std::make_tuple(dendrite::parameter(ctx.tape, params.value, params.grad)...);
 }
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -6,9 +6,10 @@
 #include <string>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/layer.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// A layer behind a virtual interface. The kernels inside are the same static, fused ones; only
 /// the call into each layer is virtual (a few nanoseconds per layer per step).
@@ -49,4 +50,4 @@ class module_of final : public module<T> {
     shape out_;
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -12,10 +12,11 @@
 #include <string_view>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/module.hpp"
 #include "dendrite/nn/parameter.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// Thrown for a network description that cannot be built; names the layer and what is wrong.
 class network_error : public std::invalid_argument {
@@ -108,4 +109,4 @@ class network {
 extern template class network<float>;
 extern template class network<double>;
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

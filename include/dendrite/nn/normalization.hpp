@@ -7,10 +7,11 @@
 #include "dendrite/autodiff/fused.hpp"
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/reductions.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/parameter.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 namespace detail {
 
@@ -156,4 +157,4 @@ class layer_norm_layer {
     std::string name_;
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -4,9 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// A parameter: its value, the gradient that backward accumulates into it (same shape), and a
 /// name for checkpoints ("dense_1.weight"). Copies share the tensors, so a list of parameters
@@ -35,4 +36,4 @@ struct parameter {
 template <class T>
 using parameter_list = std::vector<parameter<T>>;
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

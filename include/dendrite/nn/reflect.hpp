@@ -7,7 +7,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace dendrite::nn::detail {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET::nn::detail {
 
 struct any_field {
     template <class U>
@@ -210,4 +212,4 @@ void for_each_field(S& s, F&& f) {
     }
 }
 
-}  // namespace dendrite::nn::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::nn::detail

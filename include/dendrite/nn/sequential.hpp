@@ -24,6 +24,7 @@
 
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/shape_ops.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/conv.hpp"
 #include "dendrite/nn/dense.hpp"
@@ -36,7 +37,7 @@
 #include "dendrite/nn/softmax_layer.hpp"
 #include "dendrite/nn/specs.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// A layer of a static network with its sizes known to the compiler: In and Out features per
 /// sample, and the extents of its output (dims<Out>, or dims<C, H, W> for an image).
@@ -736,4 +737,4 @@ auto sequential(input_spec<Dims...> in, const Specs&... specs) {
     return sequential_of<float>(in, specs...);
 }
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -4,9 +4,10 @@
 #include <string>
 
 #include "dendrite/autodiff/softmax.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// softmax (Log = false) or log_softmax (Log = true) of each row of [batch, features]; stable,
 /// with the Jacobian-free backward of autodiff/softmax.hpp. End a classifier trained with
@@ -28,4 +29,4 @@ class softmax_layer {
     std::string describe() const { return Log ? "log_softmax" : "softmax"; }
 };
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -4,7 +4,9 @@
 
 #include <cstddef>
 
-namespace dendrite::nn {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// The network's input, the extents of one sample: input<784> for features, input<1, 28, 28> for
 /// [channels, height, width] images.
@@ -107,11 +109,11 @@ inline constexpr avg_pool2d_spec<Kernel, Options> avg_pool2d{};
 struct global_avg_pool2d_spec {};
 inline constexpr global_avg_pool2d_spec global_avg_pool2d{};
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn
 
 #include <boost/hana/tuple.hpp>
 
-namespace dendrite::nn {
+namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// Several layers in a row, as one layer (a branch of nn::concat or nn::add).
 template <class... Specs>
@@ -153,4 +155,4 @@ constexpr sum_spec<Branches...> add(const Branches&... branches) {
     return {boost::hana::make_tuple(branches...)};
 }
 
-}  // namespace dendrite::nn
+}  // namespace dendrite::inline DENDRITE_TARGET::nn

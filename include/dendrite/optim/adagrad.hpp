@@ -8,13 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/optim/detail/state.hpp"
 #include "dendrite/optim/detail/update_loop.hpp"
 #include "dendrite/optim/optimizer.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::optim {
+namespace dendrite::inline DENDRITE_TARGET::optim {
 
 /// Hyper-parameters of `adagrad`.
 struct adagrad_options {
@@ -103,4 +104,4 @@ class adagrad {
     std::size_t steps_ = 0;
 };
 
-}  // namespace dendrite::optim
+}  // namespace dendrite::inline DENDRITE_TARGET::optim

@@ -10,13 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/optim/detail/state.hpp"
 #include "dendrite/optim/detail/update_loop.hpp"
 #include "dendrite/optim/optimizer.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::optim {
+namespace dendrite::inline DENDRITE_TARGET::optim {
 
 /// Hyper-parameters of `adam` and `adamw`.
 struct adam_options {
@@ -186,4 +187,4 @@ class adamw : public adam<T> {
                   "adamw") {}
 };
 
-}  // namespace dendrite::optim
+}  // namespace dendrite::inline DENDRITE_TARGET::optim

@@ -7,12 +7,13 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/optim/detail/update_loop.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::optim {
+namespace dendrite::inline DENDRITE_TARGET::optim {
 
 namespace detail {
 
@@ -100,4 +101,4 @@ void clip_grad_value(nn::parameter_list<T>& params, double clip) {
     }
 }
 
-}  // namespace dendrite::optim
+}  // namespace dendrite::inline DENDRITE_TARGET::optim

@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::optim {
+namespace dendrite::inline DENDRITE_TARGET::optim {
 
 /// One tensor of optimizer state and its checkpoint name, "<optimizer>.<buffer>.<parameter>"
 /// ("adam.m.dense_1.weight") or "<optimizer>.step" for the step count (a 1-element tensor).
@@ -48,4 +49,4 @@ concept optimizer = requires(O& o, const O& co, nn::parameter_list<T>& params,
     o.load_state(cparams, s);
 };
 
-}  // namespace dendrite::optim
+}  // namespace dendrite::inline DENDRITE_TARGET::optim

@@ -13,7 +13,9 @@
 #include <string>
 #include <utility>
 
-namespace dendrite::optim {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET::optim {
 
 /// A schedule: `s(t)` is the learning rate at epoch (or step) t = 0, 1, ...; pure and cheap.
 template <class S>
@@ -217,4 +219,4 @@ class reduce_on_plateau {
     state_type state_;
 };
 
-}  // namespace dendrite::optim
+}  // namespace dendrite::inline DENDRITE_TARGET::optim

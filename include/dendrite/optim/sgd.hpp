@@ -8,13 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/optim/detail/state.hpp"
 #include "dendrite/optim/detail/update_loop.hpp"
 #include "dendrite/optim/optimizer.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::optim {
+namespace dendrite::inline DENDRITE_TARGET::optim {
 
 /// Hyper-parameters of `sgd`. Use with designated initialisers: `sgd<float>({.lr = 0.1,
 /// .momentum = 0.9, .nesterov = true})`.
@@ -131,4 +132,4 @@ class sgd {
     std::size_t steps_ = 0;
 };
 
-}  // namespace dendrite::optim
+}  // namespace dendrite::inline DENDRITE_TARGET::optim

@@ -6,9 +6,10 @@
 #include <limits>
 #include <new>
 
+#include "dendrite/config.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::simd {
+namespace dendrite::inline DENDRITE_TARGET::simd {
 
 /// Allocates `bytes` (rounded up to the alignment) aligned to `alignment`; throws std::bad_alloc.
 inline void* aligned_malloc(std::size_t bytes) {
@@ -42,4 +43,4 @@ struct aligned_allocator {
     }
 };
 
-}  // namespace dendrite::simd
+}  // namespace dendrite::inline DENDRITE_TARGET::simd

@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <cstddef>
 
-namespace dendrite {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Sets the number of threads every parallel kernel of the library uses (>= 1). The default is
 /// DENDRITE_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may run on.
@@ -97,4 +99,4 @@ R parallel_reduce(std::size_t n, std::size_t grain, std::size_t min_parallel, R 
 }
 
 }  // namespace simd
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

@@ -23,7 +23,7 @@
 
 #include "dendrite/config.hpp"
 
-namespace dendrite::simd {
+namespace dendrite::inline DENDRITE_TARGET::simd {
 
 /// The widest instruction set the build targets (AVX-512 with -march=native on this class of CPU).
 using arch = xsimd::default_arch;
@@ -583,4 +583,4 @@ DENDRITE_ALWAYS_INLINE auto not_equal(const X& a, const X& b) noexcept {
     return !(a == b);
 }
 
-}  // namespace dendrite::simd
+}  // namespace dendrite::inline DENDRITE_TARGET::simd

@@ -6,9 +6,10 @@
 #include <sstream>
 #include <string>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 namespace detail {
 template <class T>
@@ -54,4 +55,4 @@ std::string to_string(const tensor<T>& t) {
     return os.str();
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

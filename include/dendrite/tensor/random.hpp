@@ -5,9 +5,10 @@
 #include <cmath>
 #include <cstdint>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// SplitMix64-seeded xoshiro256** generator: fast, 2^256 period, reproducible everywhere.
 class rng {
@@ -103,4 +104,4 @@ tensor<T> normal(const shape& s, T mean, T stddev, rng& g) {
     return t;
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

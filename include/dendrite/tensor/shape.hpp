@@ -8,7 +8,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace dendrite {
+#include "dendrite/config.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET {
 
 /// Highest rank a tensor may have: enough for NCHW images, and it keeps index arithmetic static.
 inline constexpr std::size_t max_rank = 4;
@@ -109,4 +111,4 @@ inline shape broadcast_shapes(const shape& a, const shape& b, const char* what =
     return shape(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r));
 }
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

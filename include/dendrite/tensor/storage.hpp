@@ -6,9 +6,10 @@
 #include <new>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/simd/aligned.hpp"
 
-namespace dendrite::detail {
+namespace dendrite::inline DENDRITE_TARGET::detail {
 
 /// One allocation holding a reference count and `bytes` of 64-byte aligned data. Intrusive rather
 /// than a std::shared_ptr so that a tensor costs one allocation, not two.
@@ -70,4 +71,4 @@ class storage {
     header* block_ = nullptr;
 };
 
-}  // namespace dendrite::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::detail

@@ -21,7 +21,7 @@
 #include "dendrite/tensor/shape.hpp"
 #include "dendrite/tensor/storage.hpp"
 
-namespace dendrite {
+namespace dendrite::inline DENDRITE_TARGET {
 
 template <class T>
 class tensor;
@@ -364,4 +364,4 @@ class tensor {
     strides_t strides_{};
 };
 
-}  // namespace dendrite
+}  // namespace dendrite::inline DENDRITE_TARGET

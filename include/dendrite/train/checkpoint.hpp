@@ -7,12 +7,13 @@
 #include <limits>
 #include <string>
 
+#include "dendrite/config.hpp"
 #include "dendrite/data/loader.hpp"
 #include "dendrite/io/error.hpp"
 #include "dendrite/io/safetensors.hpp"
 #include "dendrite/tensor/random.hpp"
 
-namespace dendrite::train {
+namespace dendrite::inline DENDRITE_TARGET::train {
 
 /// Where a run stands after an epoch: what early stopping and resuming need.
 struct training_state {
@@ -104,4 +105,4 @@ training_state load_checkpoint(const std::filesystem::path& path, Net& net, Opt&
     return s;
 }
 
-}  // namespace dendrite::train
+}  // namespace dendrite::inline DENDRITE_TARGET::train

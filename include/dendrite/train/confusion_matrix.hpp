@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::train {
+namespace dendrite::inline DENDRITE_TARGET::train {
 
 /// counts[truth][predicted] over the examples seen so far.
 class confusion_matrix {
@@ -59,4 +60,4 @@ class confusion_matrix {
     std::vector<std::size_t> counts_;
 };
 
-}  // namespace dendrite::train
+}  // namespace dendrite::inline DENDRITE_TARGET::train

@@ -15,6 +15,7 @@
 
 #include "dendrite/autodiff/cross_entropy.hpp"
 #include "dendrite/autodiff/tape.hpp"
+#include "dendrite/config.hpp"
 #include "dendrite/data/dataset.hpp"
 #include "dendrite/data/loader.hpp"
 #include "dendrite/io/csv_history.hpp"
@@ -23,7 +24,7 @@
 #include "dendrite/train/confusion_matrix.hpp"
 #include "dendrite/train/progress.hpp"
 
-namespace dendrite::train {
+namespace dendrite::inline DENDRITE_TARGET::train {
 
 /// Softmax cross-entropy from logits and integer labels, optionally with label smoothing.
 struct cross_entropy {
@@ -196,4 +197,4 @@ fit_result fit(Net& net, Opt& opt, const data::dataset& train, const fit_options
     return result;
 }
 
-}  // namespace dendrite::train
+}  // namespace dendrite::inline DENDRITE_TARGET::train

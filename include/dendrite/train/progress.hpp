@@ -5,9 +5,10 @@
 #include <cstddef>
 #include <ostream>
 
+#include "dendrite/config.hpp"
 #include "dendrite/io/csv_history.hpp"
 
-namespace dendrite::train {
+namespace dendrite::inline DENDRITE_TARGET::train {
 
 /// True when `os` is standard output or standard error and that is a terminal.
 bool is_terminal(const std::ostream& os);
@@ -33,4 +34,4 @@ class progress {
     clock::time_point start_{}, last_draw_{};
 };
 
-}  // namespace dendrite::train
+}  // namespace dendrite::inline DENDRITE_TARGET::train

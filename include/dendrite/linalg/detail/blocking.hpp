@@ -4,9 +4,10 @@
 
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::linalg::detail {
+namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
 
 template <class T>
 struct blocking {
@@ -28,4 +29,4 @@ struct blocking {
     static constexpr std::size_t nc = 4096;
 };
 
-}  // namespace dendrite::linalg::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg::detail

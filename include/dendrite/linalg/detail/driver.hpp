@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/detail/blocking.hpp"
 #include "dendrite/linalg/detail/microkernel.hpp"
 #include "dendrite/linalg/detail/pack.hpp"
@@ -12,7 +13,7 @@
 #include "dendrite/linalg/operand.hpp"
 #include "dendrite/simd/parallel.hpp"
 
-namespace dendrite::linalg::detail {
+namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
 
 /// Rows of op(A) at or below which a row-major op(B) is read in place instead of packed: each
 /// element of B then serves too few rows for the copy to pay for itself.
@@ -142,4 +143,4 @@ void gemm_driver(std::size_t m, std::size_t n, std::size_t k, T alpha, const ope
     gemm_block(0, m, 0, n, k, alpha, a, b, beta, c, ldc, epi, sums);
 }
 
-}  // namespace dendrite::linalg::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg::detail

@@ -7,10 +7,11 @@
 #include <cstddef>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/detail/blocking.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::linalg::detail {
+namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
 
 /// Arguments of one micro-kernel call. `a` holds kc steps of (at least) R rows, `lda` apart
 /// (blocking::mr when packed, the row stride of a transposed A read in place), `b` holds kc rows of
@@ -156,4 +157,4 @@ const kernel_fn<T>* kernel_table() noexcept {
 extern template const kernel_fn<float>* kernel_table<float>() noexcept;
 extern template const kernel_fn<double>* kernel_table<double>() noexcept;
 
-}  // namespace dendrite::linalg::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg::detail

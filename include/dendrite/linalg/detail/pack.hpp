@@ -6,11 +6,12 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/detail/blocking.hpp"
 #include "dendrite/linalg/operand.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::linalg::detail {
+namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
 
 /// An operand of the product: its source and whether op() transposes it.
 template <class S>
@@ -181,4 +182,4 @@ void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0,
     }
 }
 
-}  // namespace dendrite::linalg::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg::detail

@@ -4,9 +4,10 @@
 
 #include <cstddef>
 
+#include "dendrite/config.hpp"
 #include "dendrite/simd/aligned.hpp"
 
-namespace dendrite::linalg::detail {
+namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
 
 class scratch_buffer {
   public:
@@ -38,4 +39,4 @@ T* scratch(int slot, std::size_t count) {
     return static_cast<T*>(buffers[slot].get(count * sizeof(T)));
 }
 
-}  // namespace dendrite::linalg::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg::detail

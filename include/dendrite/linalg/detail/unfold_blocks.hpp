@@ -17,10 +17,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/linalg/conv_geometry.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::linalg::detail {
+namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
 
 #if defined(__AVX512F__)
 
@@ -260,4 +261,4 @@ bool use_block_unfold(const conv_geometry& g) {
     return false;
 }
 
-}  // namespace dendrite::linalg::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::linalg::detail

@@ -10,11 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include "dendrite/config.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/optim/optimizer.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
-namespace dendrite::optim::detail {
+namespace dendrite::inline DENDRITE_TARGET::optim::detail {
 
 /// The checkpoint key of parameter i: its name, or "#i" when it has none.
 template <class T>
@@ -195,4 +196,4 @@ class slot_buffers {
     bool bound_ = false;
 };
 
-}  // namespace dendrite::optim::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::optim::detail

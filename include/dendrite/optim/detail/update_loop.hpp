@@ -7,10 +7,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "dendrite/config.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
-namespace dendrite::optim::detail {
+namespace dendrite::inline DENDRITE_TARGET::optim::detail {
 
 /// Arrays an update reads and writes back (value, momentum, moments...).
 template <class T, class... U>
@@ -74,4 +75,4 @@ decltype(auto) dispatch(bool flag, F&& f) {
     return f(std::false_type{});
 }
 
-}  // namespace dendrite::optim::detail
+}  // namespace dendrite::inline DENDRITE_TARGET::optim::detail
