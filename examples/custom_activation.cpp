@@ -5,12 +5,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <string>
 
 using namespace dendrite;
 
-int main() {
+int main() try {
     // "Smooth ReLU" x * sigmoid(2x) + 0.1 * tanh(x): a generic lambda over expressions.
     auto act = [](auto x) { return x * sigmoid(2.0 * x) + 0.1 * tanh(x); };
 
@@ -71,4 +72,7 @@ int main() {
     for (std::size_t e = 0; e < relu_curve.size(); ++e)
         std::printf("%5zu   %12.4f   %19.4f\n", e + 1, relu_curve[e].val_acc, act_curve[e].val_acc);
     return report.passed(1e-7) ? 0 : 1;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "custom_activation: %s\n", e.what());
+    return 1;
 }

@@ -4,6 +4,7 @@
 #include <dendrite/dendrite.hpp>
 
 #include <cstdio>
+#include <exception>
 #include <iostream>
 
 using namespace dendrite;
@@ -31,7 +32,7 @@ struct learnable_slope {
     }
 };
 
-int main() {
+int main() try {
     auto net = nn::sequential(nn::input<2>, gated_linear_unit<2, 32>{}, learnable_slope<32>{},
                               nn::dense<1>);
     std::cout << net.summary();
@@ -63,4 +64,7 @@ int main() {
     std::printf("training accuracy %.3f, learned slope[0..3] = %.3f %.3f %.3f\n", accuracy,
                 slope(0), slope(1), slope(2));
     return accuracy > 0.9f ? 0 : 1;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "custom_layer: %s\n", e.what());
+    return 1;
 }

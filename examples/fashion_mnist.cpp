@@ -6,12 +6,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 
 using namespace dendrite;
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     CLI::App app{"Train a multi-layer perceptron on Fashion-MNIST"};
     std::string data_dir, out_dir = "fashion_mnist_out";
     std::size_t epochs = 10, batch = 128;
@@ -59,4 +60,7 @@ int main(int argc, char** argv) {
         out_dir.c_str());
     std::printf("test loss: %.4f\ntest accuracy: %.4f\n", test.loss, test.accuracy);
     return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "fashion_mnist: %s\n", e.what());
+    return 1;
 }

@@ -3,11 +3,12 @@
 #include <dendrite/dendrite.hpp>
 
 #include <cstdio>
+#include <exception>
 #include <iostream>
 
 using namespace dendrite;
 
-int main() {
+int main() try {
     // 1. Element-wise expressions are fused: this is ONE vectorised pass, no temporaries.
     rng gen(42);
     tensor<float> a = uniform<float>({4, 5}, -1, 1, gen);
@@ -42,4 +43,7 @@ int main() {
     }
     std::printf("fitted: y = %.4f x0 + %.4f x1 + %.4f (exact: 3, -2, 1)\n", w(0, 0), w(1, 0), b(0));
     return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "tour: %s\n", e.what());
+    return 1;
 }

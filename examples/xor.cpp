@@ -2,10 +2,11 @@
 #include <dendrite/dendrite.hpp>
 
 #include <cstdio>
+#include <exception>
 
 using namespace dendrite;
 
-int main() {
+int main() try {
     const tensor<float> x(shape{4, 2}, {0, 0, 0, 1, 1, 0, 1, 1});
     const tensor<float> y(shape{4, 1}, {0, 1, 1, 0});
     auto net = nn::sequential(nn::input<2>, nn::dense<4>, nn::tanh, nn::dense<1>);
@@ -30,4 +31,7 @@ int main() {
     }
     std::printf("accuracy: %d/4\n", correct);
     return correct == 4 ? 0 : 1;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "xor: %s\n", e.what());
+    return 1;
 }

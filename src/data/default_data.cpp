@@ -2,7 +2,9 @@
 #include "dendrite/config.hpp"
 
 #include <filesystem>
+#include <string>
 
+#include "dendrite/data/error.hpp"
 #include "dendrite/data/mnist.hpp"
 #include "dendrite/data/synthetic.hpp"
 
@@ -23,6 +25,10 @@ train_test_data mnist_or_synthetic(const std::string& dir, std::uint64_t seed) {
     }
     d.train = load_mnist_dir(path, split::train);
     d.test = load_mnist_dir(path, split::test);
+    if (d.test.example_size() != d.train.example_size())
+        throw data_error(path.string() + ": the test images have " +
+                         std::to_string(d.test.example_size()) + " pixels, the training images " +
+                         std::to_string(d.train.example_size()));
     std::error_code ec;
     if (packaged && std::filesystem::equivalent(path, *packaged, ec))
         d.class_names = fashion_mnist_class_names();

@@ -28,6 +28,10 @@ dataset load_mnist_dir(const std::filesystem::path& dir, split which, image_layo
     const std::filesystem::path images = find_member(dir, prefix + "-images-idx3-ubyte");
     const std::filesystem::path labels = find_member(dir, prefix + "-labels-idx1-ubyte");
     dataset ds{read_idx_images(images, layout), read_idx_labels(labels, classes), classes};
+    // Valid IDX files, but nothing to train or test on: every later step would divide by zero or
+    // feed a network empty rows.
+    if (ds.x.dim(0) == 0) throw data_error(images.string() + ": holds no images");
+    if (ds.x.size() == 0) throw data_error(images.string() + ": holds images of 0 pixels");
     if (ds.x.dim(0) != ds.y.size())
         throw data_error(dir.string() + ": " + images.filename().string() + " holds " +
                          std::to_string(ds.x.dim(0)) + " images but " + labels.filename().string() +

@@ -169,6 +169,18 @@ TEST_CASE("load_mnist_dir finds raw or compressed files and checks the counts", 
             message_of<data_error>([&] { data::load_mnist_dir(dir.path(), data::split::test); }),
             Contains("holds 3 images but t10k-labels-idx1-ubyte.gz holds 2 labels"));
     }
+    SECTION("no images, or images without pixels") {
+        dir.write("t10k-images-idx3-ubyte", idx_images(0, 28, 28));
+        dir.write("t10k-labels-idx1-ubyte", idx_labels({}));
+        CHECK_THAT(
+            message_of<data_error>([&] { data::load_mnist_dir(dir.path(), data::split::test); }),
+            Contains("t10k-images-idx3-ubyte: holds no images"));
+        dir.write("t10k-images-idx3-ubyte", idx_images(2, 0, 28));
+        dir.write("t10k-labels-idx1-ubyte", idx_labels({1, 2}));
+        CHECK_THAT(
+            message_of<data_error>([&] { data::load_mnist_dir(dir.path(), data::split::test); }),
+            Contains("t10k-images-idx3-ubyte: holds images of 0 pixels"));
+    }
     SECTION("not a directory") {
         CHECK_THAT(message_of<data_error>(
                        [&] { data::load_mnist_dir(dir / "absent", data::split::train); }),

@@ -8,8 +8,8 @@
 int main(int argc, char** argv) {
     using namespace dendrite;
     if (argc != 2) {
-        std::fprintf(stderr, "usage: %s OUTPUT\n", argv[0]);
-        return 2;
+        std::fprintf(stderr, "safetensors_write_sample: usage: safetensors_write_sample OUTPUT\n");
+        return 1;
     }
     try {
         tensor<float> weight(shape{2, 3});
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
                              {{"weight", weight}, {"bias", bias}, {"ids", ids}, {"step", step}},
                              {{"format", "pt"}, {"epoch", "7"}});
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s\n", e.what());
+        std::fprintf(stderr, "safetensors_write_sample: %s\n", e.what());
         return 1;
     }
     return 0;

@@ -19,7 +19,7 @@ enum class split {
 
 /// Reads the images and labels of `which` from `dir`, taking each file as `<name>` or
 /// `<name>.gz`, whichever exists (the uncompressed one when both do). The image and label counts
-/// must agree; labels must be below `classes`. Returns x as described by `layout`, classes =
+/// must agree and not be zero, images must have pixels; labels must be below `classes`. Returns x as described by `layout`, classes =
 /// `classes`. Throws data_error naming the directory when a file is missing, and the file when
 /// one is bad (see read_idx_images). Cost: reading both files, about 0.3 s for 60000 images.
 dataset load_mnist_dir(const std::filesystem::path& dir, split which,
