@@ -33,6 +33,12 @@ void add_kind(layer_catalog& c) {
 
 }  // namespace
 
+std::string sample_text(const sample_dims& d) {
+    if (!d.is_image()) return std::to_string(d.size());
+    return "[" + std::to_string(d.channels()) + ", " + std::to_string(d.height()) + ", " +
+           std::to_string(d.width()) + "]";
+}
+
 std::string layer_syntax::synopsis() const {
     std::string s = name, closing;
     for (const argument_info& a : arguments) {
@@ -85,7 +91,7 @@ const layer_catalog& builtin_catalog() {
         layer_catalog c;
         [&]<class... K>(kind_list<K...>) { (add_kind<K>(c), ...); }(builtin_layer_kinds{});
         std::apply([&](const auto&... a) { (c.add(activation_syntax(a)), ...); },
-                   builtin_activations);
+                   builtin_activations());
         return c;
     }();
     return catalog;

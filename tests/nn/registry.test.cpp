@@ -42,7 +42,9 @@ struct scale_options {
 struct scale_kind {
     static constexpr const char* name = "scale";
     using options = scale_options;
-    static constexpr std::tuple arguments{nn::argument("init", &scale_options::init)};
+    static constexpr auto arguments() {
+        return std::tuple{nn::argument("init", &scale_options::init)};
+    }
     static constexpr nn::layer_output output(const options& o, const nn::sample_dims& in) {
         if (in.is_image()) return nn::layer_output::needs_features();
         if (!(o.init > 0)) return nn::layer_output::bad_options("the scale must start positive");

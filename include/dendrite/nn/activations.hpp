@@ -68,7 +68,9 @@ inline constexpr auto hard_swish = [](const auto& x) {
 struct leaky_relu_fn {
     double slope = 0.01;
     /// "leaky_relu:SLOPE" in run-time descriptions.
-    static constexpr std::tuple arguments{argument("slope", &leaky_relu_fn::slope)};
+    static constexpr auto arguments() {
+        return std::tuple{argument("slope", &leaky_relu_fn::slope)};
+    }
     template <class X>
     auto operator()(const X& x) const {
         return where(x > 0, x, slope * x);
@@ -100,15 +102,17 @@ constexpr activation<leaky_relu_fn> leaky_relu_with(double slope) {
 /// The built-in activations under the names run-time descriptions use ("relu",
 /// "leaky_relu:0.2"; "linear" is the identity, "swish" silu): the one list nn::network finds them
 /// in.
-inline constexpr std::tuple builtin_activations{identity,  activation{fn::identity, "linear"},
-                                                relu,      leaky_relu,
-                                                elu,       selu,
-                                                gelu,      gelu_tanh,
-                                                sigmoid,   tanh,
-                                                softplus,  softsign,
-                                                silu,      swish,
-                                                mish,      hard_sigmoid,
-                                                hard_swish};
+constexpr auto builtin_activations() {
+    return std::tuple{identity,  activation{fn::identity, "linear"},
+                      relu,      leaky_relu,
+                      elu,       selu,
+                      gelu,      gelu_tanh,
+                      sigmoid,   tanh,
+                      softplus,  softsign,
+                      silu,      swish,
+                      mish,      hard_sigmoid,
+                      hard_swish};
+}
 
 namespace detail {
 /// Whether A is the identity in one of its spellings (a layer without an activation).

@@ -63,7 +63,7 @@ template <layer_kind K>
 layer_syntax syntax_of() {
     layer_syntax s;
     s.name = K::name;
-    s.arguments = detail::arguments_info<typename K::options>(K::arguments);
+    s.arguments = detail::arguments_info<typename K::options>(K::arguments());
     if constexpr (requires { K::aliases; }) {
         for (const kind_alias& a : K::aliases) {
             alias_info info{a.name};
@@ -88,8 +88,8 @@ layer_syntax activation_syntax(const activation<F>& a) {
     layer_syntax s;
     s.name = a.name;
     s.is_activation = true;
-    if constexpr (requires { F::arguments; })
-        s.arguments = detail::arguments_info<F>(F::arguments, a.f);
+    if constexpr (requires { F::arguments(); })
+        s.arguments = detail::arguments_info<F>(F::arguments(), a.f);
     return s;
 }
 

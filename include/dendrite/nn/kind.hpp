@@ -6,11 +6,14 @@
 // docs/adding-a-layer.md walks through writing one.
 //
 //     struct dropout_kind {
-//         static constexpr const char* name = "dropout";             // "dropout:0.2"
-//         using options = dropout_options;                          // what a description sets
-//         static constexpr std::tuple arguments{argument("p", &dropout_options::p).required()};
+//         static constexpr const char* name = "dropout";    // "dropout:0.2"
+//         using options = dropout_options;                 // what a description sets
+//         static constexpr auto arguments() {              // "p" is also the JSON key
+//             return std::tuple{argument("p", &dropout_options::p).required()};
+//         }
 //         static constexpr layer_output output(const options&, const sample_dims& in);
-//         template <class T> static dropout_layer<T> make(const options&, const sample_dims& in);
+//         template <class T>
+//         static dropout_layer<T> make(const options&, const sample_dims& in);
 //     };
 
 #include <array>
@@ -164,7 +167,8 @@ struct kind_alias {
 /// A kind of layer (see the top of this header and docs/adding-a-layer.md):
 /// - `name`: its name in run-time descriptions and the stem of its parameters' names;
 /// - `options`: a literal type with default member initialisers, what a description sets;
-/// - `arguments`: a std::tuple of `argument(...)` bindings, in positional order;
+/// - `arguments()`: a std::tuple of `argument(...)` bindings, in positional order (a function, so
+///   that only the run-time builders instantiate it);
 /// - `output(options, sample_dims in)`: the output's extents or why there are none (constexpr:
 ///   nn::sequential evaluates it while compiling);
 /// - optionally `aliases`: a std::array of kind_alias;
@@ -173,7 +177,7 @@ struct kind_alias {
 template <class K>
 concept layer_kind = requires(const typename K::options& o, const sample_dims& in) {
     { K::name } -> std::convertible_to<const char*>;
-    K::arguments;
+    K::arguments();
     { K::output(o, in) } -> std::same_as<layer_output>;
 };
 

@@ -19,11 +19,7 @@
 namespace dendrite::inline DENDRITE_TARGET::nn {
 
 /// "784" for features, "[6, 24, 24]" for an image.
-inline std::string sample_text(const sample_dims& d) {
-    if (!d.is_image()) return std::to_string(d.size());
-    return "[" + std::to_string(d.channels()) + ", " + std::to_string(d.height()) + ", " +
-           std::to_string(d.width()) + "]";
-}
+std::string sample_text(const sample_dims& d);
 
 namespace detail {
 

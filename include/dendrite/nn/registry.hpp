@@ -68,8 +68,8 @@ std::unique_ptr<module<T>> fused_kind(module<T>& plain, const activation<F>& a);
 template <class F>
 activation<F> configured(const activation<F>& a, const layer_description& d, std::size_t index,
                          const layer_catalog::match& m, const layer_syntax& syntax) {
-    if constexpr (requires { F::arguments; })
-        return {read_arguments(a.f, F::arguments, d, index, m, syntax), a.name};
+    if constexpr (requires { F::arguments(); })
+        return {read_arguments(a.f, F::arguments(), d, index, m, syntax), a.name};
     else
         return read_arguments(a, std::tuple<>{}, d, index, m, syntax);
 }
@@ -125,7 +125,7 @@ template <class K, class T>
 built_module<T> kind_builders<K, T>::build(const layer_description& d, std::size_t index,
                                            const layer_catalog::match& m,
                                            const layer_syntax& syntax, const sample_dims& in) {
-    const auto o = read_arguments(typename K::options{}, K::arguments, d, index, m, syntax);
+    const auto o = read_arguments(typename K::options{}, K::arguments(), d, index, m, syntax);
     const layer_output out = K::output(o, in);
     if (!out.ok()) throw_layer_error(index, d.kind, explain(out, in));
     if constexpr (requires { K::template make_image<T>(o, in); }) {
@@ -150,7 +150,7 @@ std::unique_ptr<module<T>> kind_builders<K, T>::fuse(module<T>& plain, const lay
                 };
                 (try_one(a), ...);
             },
-            builtin_activations);
+            builtin_activations());
     }
     return out;
 }

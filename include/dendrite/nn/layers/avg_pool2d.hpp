@@ -46,10 +46,11 @@ class avg_pool2d_layer {
 struct avg_pool2d_kind {
     static constexpr const char* name = "avgpool";
     using options = pool_kind_options;
-    static constexpr std::tuple arguments{
-        std::get<0>(detail::pool_arguments), std::get<1>(detail::pool_arguments),
-        std::get<2>(detail::pool_arguments),
-        argument("count_include_pad", &pool_kind_options::count_include_pad)};
+    static constexpr auto arguments() {
+        return std::tuple_cat(
+            detail::pool_arguments(),
+            std::tuple{argument("count_include_pad", &pool_kind_options::count_include_pad)});
+    }
     static constexpr std::array<kind_alias, 1> aliases{{{"avg_pool2d"}}};
     static constexpr layer_output output(const options& o, const sample_dims& in) {
         return detail::pool_output(o, in);

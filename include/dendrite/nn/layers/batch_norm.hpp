@@ -172,8 +172,9 @@ struct batch_norm_options {
 struct batch_norm_kind {
     static constexpr const char* name = "batch_norm";
     using options = batch_norm_options;
-    static constexpr std::tuple arguments{argument("momentum", &options::momentum),
-                                          argument("eps", &options::eps)};
+    static constexpr auto arguments() {
+        return std::tuple{argument("momentum", &options::momentum), argument("eps", &options::eps)};
+    }
     static constexpr layer_output output(const options& o, const sample_dims& in) {
         if (!(o.momentum >= 0 && o.momentum <= 1))
             return layer_output::bad_options("the momentum must be in [0, 1]");

@@ -153,13 +153,15 @@ struct conv2d_kind_options {
 struct conv2d_kind {
     static constexpr const char* name = "conv";
     using options = conv2d_kind_options;
-    static constexpr std::tuple arguments{argument("filters", &options::filters).required(),
-                                          argument("kernel", &options::kernel).required(),
-                                          argument("stride", &options::stride),
-                                          argument("padding", &options::padding).at_least(0),
-                                          argument("dilation", &options::dilation),
-                                          argument("groups", &options::groups),
-                                          argument("bias", &options::bias)};
+    static constexpr auto arguments() {
+        return std::tuple{argument("filters", &options::filters).required(),
+                          argument("kernel", &options::kernel).required(),
+                          argument("stride", &options::stride),
+                          argument("padding", &options::padding).at_least(0),
+                          argument("dilation", &options::dilation),
+                          argument("groups", &options::groups),
+                          argument("bias", &options::bias)};
+    }
     static constexpr std::array<kind_alias, 2> aliases{{{"conv2d"}, {"conv_no_bias", "bias", 0}}};
 
     /// [filters, OH, OW] from [C, H, W]; OH = (H + 2 padding - dilation (kernel - 1) - 1) /

@@ -110,8 +110,10 @@ struct dense_options {
 struct dense_kind {
     static constexpr const char* name = "dense";
     using options = dense_options;
-    static constexpr std::tuple arguments{argument("units", &dense_options::units).required(),
-                                          argument("bias", &dense_options::bias)};
+    static constexpr auto arguments() {
+        return std::tuple{argument("units", &dense_options::units).required(),
+                          argument("bias", &dense_options::bias)};
+    }
     static constexpr std::array<kind_alias, 1> aliases{{{"dense_no_bias", "bias", 0}}};
     static constexpr layer_output output(const options& o, const sample_dims& in) {
         if (in.is_image()) return layer_output::needs_features();

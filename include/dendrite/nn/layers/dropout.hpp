@@ -63,7 +63,7 @@ struct dropout_options {
 struct dropout_kind {
     static constexpr const char* name = "dropout";
     using options = dropout_options;
-    static constexpr std::tuple arguments{argument("p", &options::p).required()};
+    static constexpr auto arguments() { return std::tuple{argument("p", &options::p).required()}; }
     static constexpr layer_output output(const options& o, const sample_dims& in) {
         if (!(o.p >= 0 && o.p < 1))
             return layer_output::bad_options("needs a probability in [0, 1), as in 'dropout:0.2'");

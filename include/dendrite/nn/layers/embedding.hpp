@@ -84,8 +84,10 @@ struct embedding_options {
 struct embedding_kind {
     static constexpr const char* name = "embedding";
     using options = embedding_options;
-    static constexpr std::tuple arguments{argument("vocabulary", &options::vocabulary).required(),
-                                          argument("dim", &options::dim).required()};
+    static constexpr auto arguments() {
+        return std::tuple{argument("vocabulary", &options::vocabulary).required(),
+                          argument("dim", &options::dim).required()};
+    }
     static constexpr layer_output output(const options& o, const sample_dims& in) {
         if (in.is_image()) return layer_output::needs_features();
         if (in.size() != 1) return layer_output::wrong_input_size(1, in.size());

@@ -36,7 +36,7 @@ class flatten_layer {
 struct flatten_kind {
     static constexpr const char* name = "flatten";
     struct options {};
-    static constexpr std::tuple<> arguments{};
+    static constexpr std::tuple<> arguments() { return {}; }
     static constexpr layer_output output(const options&, const sample_dims& in) {
         return sample_dims::features(in.size());
     }

@@ -30,7 +30,7 @@ class global_avg_pool2d_layer {
 struct global_avg_pool2d_kind {
     static constexpr const char* name = "global_avg_pool2d";
     struct options {};
-    static constexpr std::tuple<> arguments{};
+    static constexpr std::tuple<> arguments() { return {}; }
     static constexpr std::array<kind_alias, 1> aliases{{{"globalavgpool"}}};
     static constexpr layer_output output(const options&, const sample_dims& in) {
         if (!in.is_image()) return layer_output::needs_image();

@@ -71,7 +71,7 @@ struct layer_norm_options {
 struct layer_norm_kind {
     static constexpr const char* name = "layer_norm";
     using options = layer_norm_options;
-    static constexpr std::tuple arguments{argument("eps", &options::eps)};
+    static constexpr auto arguments() { return std::tuple{argument("eps", &options::eps)}; }
     static constexpr layer_output output(const options& o, const sample_dims& in) {
         if (in.is_image()) return layer_output::needs_features();
         if (!(o.eps > 0)) return layer_output::bad_options("eps must be positive");

@@ -42,7 +42,7 @@ class max_pool2d_layer {
 struct max_pool2d_kind {
     static constexpr const char* name = "maxpool";
     using options = pool_kind_options;
-    static constexpr auto arguments = detail::pool_arguments;
+    static constexpr auto arguments() { return detail::pool_arguments(); }
     static constexpr std::array<kind_alias, 1> aliases{{{"max_pool2d"}}};
     static constexpr layer_output output(const options& o, const sample_dims& in) {
         return detail::pool_output(o, in);

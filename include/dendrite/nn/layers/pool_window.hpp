@@ -43,10 +43,11 @@ constexpr layer_output pool_output(const pool_kind_options& o, const sample_dims
 }
 
 /// "KIND:KERNEL[:STRIDE[:PADDING]]": the stride defaults to the kernel.
-inline constexpr std::tuple pool_arguments{
-    argument("kernel", &pool_kind_options::kernel).required(),
-    argument("stride", &pool_kind_options::stride).at_least(0),
-    argument("padding", &pool_kind_options::padding).at_least(0)};
+constexpr auto pool_arguments() {
+    return std::tuple{argument("kernel", &pool_kind_options::kernel).required(),
+                      argument("stride", &pool_kind_options::stride).at_least(0),
+                      argument("padding", &pool_kind_options::padding).at_least(0)};
+}
 
 }  // namespace detail
 

@@ -38,7 +38,7 @@ template <bool Log>
 struct softmax_kind {
     static constexpr const char* name = Log ? "log_softmax" : "softmax";
     struct options {};
-    static constexpr std::tuple<> arguments{};
+    static constexpr std::tuple<> arguments() { return {}; }
     static constexpr layer_output output(const options&, const sample_dims& in) {
         if (in.is_image()) return layer_output::needs_features();
         return in;
