@@ -1,11 +1,9 @@
-// Convolutions with their activation in nn::network<double> (see network_parts.hpp).
-#include "network_fused.hpp"
-
-#include "dendrite/config.hpp"
+// The run-time builders of conv layers in nn::network<double>, one fused layer per built-in
+// activation (see builtin_registry.hpp).
+#include "dendrite/nn/registry.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn::detail {
 
-template std::unique_ptr<module<double>> fuse_conv(conv2d_layer<double>&&, const layer_description&,
-                                                   const shape&);
+template struct kind_builders<conv2d_kind, double>;
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn::detail

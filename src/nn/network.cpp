@@ -1,190 +1,124 @@
+// nn::network<float> and <double>: built from descriptions through a layer_registry.
 #include "dendrite/nn/network.hpp"
-#include "dendrite/config.hpp"
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <nlohmann/json.hpp>
-
-#include "network_parts.hpp"
+#include "builtin_registry.hpp"
+#include "dendrite/autodiff/shape_ops.hpp"
+#include "dendrite/nn/layer_list.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
 
-namespace detail {
-
-void layer_error(std::size_t index, const layer_description& d, const std::string& what) {
-    throw network_error("network: layer " + std::to_string(index + 1) + " '" + d.kind +
-                        "': " + what);
-}
-
-std::size_t whole_argument(const layer_description& d, std::size_t index, std::size_t arg,
-                           std::size_t fallback, const char* what, bool positive) {
-    if (arg >= d.args.size()) {
-        if (positive && fallback == 0) layer_error(index, d, std::string("needs a ") + what);
-        return fallback;
-    }
-    const double v = d.args[arg];
-    if (!(v >= (positive ? 1 : 0)) || v > 1e9 ||
-        v != static_cast<double>(static_cast<std::size_t>(v)))
-        layer_error(index, d,
-                    std::string("the ") + what + " must be a " +
-                        (positive ? "positive" : "non-negative") + " whole number, not " +
-                        std::to_string(v));
-    return static_cast<std::size_t>(v);
-}
-
-}  // namespace detail
-
 namespace {
 
-std::string trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
-    return std::string(s);
+sample_dims to_sample(const shape& s) {
+    return s.rank() == 3 ? sample_dims::image(s[0], s[1], s[2]) : sample_dims::features(s[0]);
 }
 
-double parse_number(const std::string& token, std::string_view text, std::size_t index) {
-    double v = 0;
-    const auto* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || ptr != end)
-        throw network_error("network: layer " + std::to_string(index + 1) + " '" + token + "': '" +
-                            std::string(text) + "' is not a number");
-    return v;
+shape to_shape(const sample_dims& d) {
+    return d.is_image() ? shape{d.channels(), d.height(), d.width()} : shape{d.size()};
 }
 
 }  // namespace
 
-std::vector<layer_description> parse_network(std::string_view text) {
-    std::vector<layer_description> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t end = text.find_first_of(",;", start);
-        if (end == std::string_view::npos) end = text.size();
-        const std::string token = trim(text.substr(start, end - start));
-        start = end + 1;
-        if (token.empty()) {
-            if (end == text.size()) break;
-            throw network_error("network: empty layer at position " +
-                                std::to_string(out.size() + 1) + " in '" + std::string(text) + "'");
-        }
-        layer_description d;
-        std::size_t colon = token.find(':');
-        d.kind = trim(std::string_view(token).substr(0, colon));
-        std::transform(d.kind.begin(), d.kind.end(), d.kind.begin(),
-                       [](unsigned char c) { return std::tolower(c); });
-        while (colon != std::string::npos) {
-            const std::size_t next = token.find(':', colon + 1);
-            const std::string arg =
-                trim(std::string_view(token).substr(colon + 1, next - colon - 1));
-            d.args.push_back(parse_number(token, arg, out.size()));
-            colon = next;
-        }
-        out.push_back(std::move(d));
-        if (end == text.size()) break;
-    }
-    if (out.empty())
-        throw network_error("network: the description '" + std::string(text) + "' has no layer");
-    return out;
-}
+template <class T>
+network<T>::network(const shape& sample, const std::vector<layer_description>& layers,
+                    std::uint64_t seed)
+    : network(sample, layers, seed, layer_registry<T>::builtin()) {}
 
-std::vector<layer_description> parse_network_json(std::string_view json_text) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(json_text);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw network_error(std::string("network: invalid JSON: ") + e.what());
-    }
-    const nlohmann::json& layers = j.is_object() && j.contains("layers") ? j["layers"] : j;
-    if (!layers.is_array())
-        throw network_error("network: JSON must be an array of layers or {\"layers\": [...]}");
-    std::vector<layer_description> out;
+template <class T>
+network<T>::network(const shape& sample, const std::vector<layer_description>& layers,
+                    std::uint64_t seed, const layer_registry<T>& kinds)
+    : random_(seed) {
+    if (sample.rank() != 1 && sample.rank() != 3)
+        throw network_error("network: a sample is [features] or [channels, height, width], not " +
+                            sample.str());
+    if (sample.size() == 0) throw network_error("network: the input " + sample.str() + " is empty");
+    if (layers.empty()) throw network_error("network: the description has no layer");
+    in_ = out_ = to_sample(sample);
+    const layer_catalog& catalog = kinds.catalog();
     for (std::size_t i = 0; i < layers.size(); ++i) {
-        const auto& l = layers[i];
-        if (!l.is_object() || !l.contains("type") || !l["type"].is_string())
-            throw network_error("network: JSON layer " + std::to_string(i + 1) +
-                                " needs a \"type\" string");
-        layer_description d{l["type"].get<std::string>(), {}};
-        auto number = [&](const char* key) {
-            if (!l[key].is_number())
-                throw network_error("network: JSON layer " + std::to_string(i + 1) + ": \"" + key +
-                                    "\" must be a number");
-            d.args.push_back(l[key].get<double>());
-        };
-        if (d.kind == "dense" && l.contains("units")) number("units");
-        if (d.kind == "dense" && l.contains("bias") && l["bias"].is_boolean() &&
-            !l["bias"].get<bool>())
-            d.kind = "dense_no_bias";
-        if (d.kind == "dropout" && l.contains("p")) number("p");
-        if (d.kind == "leaky_relu" && l.contains("slope")) number("slope");
-        if (d.kind == "batch_norm") {
-            if (l.contains("momentum")) number("momentum");
-            if (l.contains("eps")) number("eps");
-        }
-        if (d.kind == "layer_norm" && l.contains("eps")) number("eps");
-        // Window layers: the arguments are positional, so every one up to the last is written.
-        const auto window = [&](std::initializer_list<std::pair<const char*, double>> keys) {
-            for (const auto& [key, fallback] : keys) {
-                if (l.contains(key))
-                    number(key);
-                else if (fallback < 0)
-                    throw network_error("network: JSON layer " + std::to_string(i + 1) + " '" +
-                                        d.kind + "' needs \"" + key + "\"");
-                else
-                    d.args.push_back(fallback);
+        const layer_description& d = layers[i];
+        const auto found = catalog.find(d.kind);
+        if (!found)
+            throw_layer_error(i, d.kind, "unknown kind; known kinds: " + catalog.kinds_text());
+        built_module<T> built = kinds.build(*found, d, i, out_);
+        // A layer that takes activations absorbs the one after it, as in the static networks.
+        if (i + 1 < layers.size()) {
+            if (const auto next = catalog.find(layers[i + 1].kind)) {
+                if (auto fused = kinds.fuse(*found, *built.layer, *next, layers[i + 1], i + 1)) {
+                    built.layer = std::move(fused);
+                    ++i;
+                }
             }
-        };
-        if (d.kind == "conv" || d.kind == "conv2d") {
-            window({{"filters", -1},
-                    {"kernel", -1},
-                    {"stride", 1},
-                    {"padding", 0},
-                    {"dilation", 1},
-                    {"groups", 1}});
-            if (l.contains("bias") && l["bias"].is_boolean() && !l["bias"].get<bool>())
-                d.kind = "conv_no_bias";
         }
-        if (d.kind == "maxpool" || d.kind == "max_pool2d" || d.kind == "avgpool" ||
-            d.kind == "avg_pool2d") {
-            const double kernel =
-                l.contains("kernel") && l["kernel"].is_number() ? l["kernel"].get<double>() : -1;
-            window({{"kernel", -1}, {"stride", kernel}, {"padding", 0}});
-        }
-        out.push_back(std::move(d));
+        out_ = built.out;
+        modules_.push_back(std::move(built.layer));
     }
-    if (out.empty()) throw network_error("network: the JSON description has no layer");
-    return out;
+    detail::name_parameters<T>(*this);
+    init(seed);
 }
 
-std::string network_layer_kinds() {
-    return "dense:N, dense_no_bias:N, dropout:P, batch_norm[:MOMENTUM[:EPS]], layer_norm[:EPS], "
-           "flatten, conv:FILTERS:KERNEL[:STRIDE[:PADDING[:DILATION[:GROUPS]]]], "
-           "conv_no_bias:..., maxpool:KERNEL[:STRIDE[:PADDING]], "
-           "avgpool:KERNEL[:STRIDE[:PADDING]], "
-           "global_avg_pool2d, relu, leaky_relu[:SLOPE], elu, selu, gelu, gelu_tanh, sigmoid, "
-           "tanh, "
-           "softplus, softsign, silu, swish, mish, hard_sigmoid, hard_swish, identity, softmax, "
-           "log_softmax";
+template <class T>
+shape network<T>::input_dims() const {
+    return to_shape(in_);
 }
 
-namespace detail {
-
-bool is_image_kind(const layer_description& d, const shape& sample) {
-    const std::string& k = d.kind;
-    return is_conv(k) || is_max_pool(k) || is_avg_pool(k) || is_global_pool(k) ||
-           (k == "batch_norm" && sample.rank() == 3);
+template <class T>
+shape network<T>::output_dims() const {
+    return to_shape(out_);
 }
 
-}  // namespace detail
-
-bool starts_on_images(const std::vector<layer_description>& layers) {
-    for (const layer_description& d : layers) {
-        if (detail::is_image_kind(d, shape{1, 1, 1})) return d.kind != "batch_norm";
-        if (d.kind != "dropout" && !detail::with_activation(d, [](auto) {})) return false;
-    }
-    return false;
+template <class T>
+var<T> network<T>::forward(tape& t, const var<T>& x) {
+    const shape& xs = x.shape();
+    if (xs.rank() < 2 || xs.size() != xs[0] * in_.size())
+        throw shape_error("network: expects input [batch, " + input_dims().str().substr(1) +
+                          ", got " + xs.str());
+    const context ctx{t, training_, &random_};
+    var<T> v = x;
+    if (in_.is_image() && !(xs == shape{xs[0], in_.channels(), in_.height(), in_.width()}))
+        v = reshape(x, shape{xs[0], in_.channels(), in_.height(), in_.width()});
+    for (auto& m : modules_)
+        v = m->forward(ctx, v);
+    return v;
 }
+
+template <class T>
+void network<T>::init(std::uint64_t seed) {
+    rng g(seed);
+    for (auto& m : modules_)
+        m->init(g);
+    random_.reseed(seed ^ 0xD1B54A32D192ED03ull);
+}
+
+template <class T>
+parameter_list<T> network<T>::parameters() {
+    return detail::parameters_of<T>(*this);
+}
+
+template <class T>
+void network<T>::zero_grad() {
+    for (auto& m : modules_)
+        m->for_each_parameter([](nn::parameter<T>& p) { p.zero_grad(); });
+}
+
+template <class T>
+std::size_t network<T>::parameter_count() {
+    return detail::parameter_count_of<T>(*this);
+}
+
+template <class T>
+std::string network<T>::summary() {
+    return detail::summary_of<T>(*this, in_);
+}
+
+template <class T>
+std::vector<std::pair<std::string, std::size_t>> network<T>::layer_sizes() {
+    return detail::layer_sizes_of(*this, in_);
+}
+
+template class layer_registry<float>;
+template class layer_registry<double>;
+template class network<float>;
+template class network<double>;
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -47,21 +47,39 @@ double parameter_gradient_error(L& l, const tensor<double>& x, bool training = t
 
 }  // namespace
 
-TEST_CASE("convolutional layers state their output shapes at compile time", "[conv][layer]") {
-    using conv = nn::conv2d_layer<float>;
-    STATIC_REQUIRE(conv::output_dims({1, 28, 28}, 6, 5) == std::array<std::size_t, 3>{6, 24, 24});
-    STATIC_REQUIRE(conv::output_dims({1, 28, 28}, 6, 5, 1, 2) ==
-                   std::array<std::size_t, 3>{6, 28, 28});
-    STATIC_REQUIRE(conv::output_dims({3, 9, 7}, 4, 3, 2, 1, 2) ==
-                   std::array<std::size_t, 3>{4, 4, 3});
-    STATIC_REQUIRE(nn::max_pool2d_layer<float>::output_dims({6, 24, 24}, 2) ==
-                   std::array<std::size_t, 3>{6, 12, 12});
-    STATIC_REQUIRE(nn::avg_pool2d_layer<float>::output_dims({6, 7, 7}, 3, 2, 1) ==
-                   std::array<std::size_t, 3>{6, 4, 4});
-    STATIC_REQUIRE(nn::global_avg_pool2d_layer<float>::output_dims({16, 4, 4}) ==
-                   std::array<std::size_t, 1>{16});
-    STATIC_REQUIRE(nn::batch_norm2d_layer<float>::output_dims({16, 4, 4}) ==
-                   std::array<std::size_t, 3>{16, 4, 4});
+TEST_CASE("the kinds of convolutional layers state their output shapes at compile time",
+          "[conv][layer]") {
+    using nn::sample_dims;
+    STATIC_REQUIRE(
+        nn::conv2d_kind::output({.filters = 6, .kernel = 5}, sample_dims::image(1, 28, 28)).dims ==
+        sample_dims::image(6, 24, 24));
+    STATIC_REQUIRE(nn::conv2d_kind::output({.filters = 6, .kernel = 5, .padding = 2},
+                                           sample_dims::image(1, 28, 28))
+                       .dims == sample_dims::image(6, 28, 28));
+    STATIC_REQUIRE(
+        nn::conv2d_kind::output({4, 3, 2, 1, 2, 1, true}, sample_dims::image(3, 9, 7)).dims ==
+        sample_dims::image(4, 4, 3));
+    STATIC_REQUIRE(nn::max_pool2d_kind::output({.kernel = 2}, sample_dims::image(6, 24, 24)).dims ==
+                   sample_dims::image(6, 12, 12));
+    STATIC_REQUIRE(nn::avg_pool2d_kind::output({3, 2, 1}, sample_dims::image(6, 7, 7)).dims ==
+                   sample_dims::image(6, 4, 4));
+    STATIC_REQUIRE(nn::global_avg_pool2d_kind::output({}, sample_dims::image(16, 4, 4)).dims ==
+                   sample_dims::features(16));
+    STATIC_REQUIRE(nn::batch_norm_kind::output({}, sample_dims::image(16, 4, 4)).dims ==
+                   sample_dims::image(16, 4, 4));
+    // And why there is none: the problem and its facts, as diagnostics and errors report them.
+    constexpr nn::layer_output too_large =
+        nn::conv2d_kind::output({.filters = 16, .kernel = 5}, sample_dims::image(6, 4, 4));
+    STATIC_REQUIRE(too_large.problem == nn::layer_problem::window_too_large);
+    STATIC_REQUIRE(too_large.values[0] == 5);
+    STATIC_REQUIRE(nn::conv2d_kind::output({.filters = 4, .kernel = 3, .groups = 2},
+                                           sample_dims::image(3, 8, 8))
+                       .problem == nn::layer_problem::groups);
+    STATIC_REQUIRE(
+        nn::conv2d_kind::output({.filters = 4, .kernel = 3}, sample_dims::features(64)).problem ==
+        nn::layer_problem::needs_image);
+    STATIC_REQUIRE(nn::max_pool2d_kind::output({2, 2, 2}, sample_dims::image(1, 8, 8)).problem ==
+                   nn::layer_problem::options);
     STATIC_REQUIRE(
         nn::layer<
             nn::conv2d_layer<float, nn::activation<std::remove_cvref_t<decltype(nn::fn::relu)>>>,

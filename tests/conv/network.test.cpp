@@ -71,8 +71,8 @@ TEST_CASE("run-time convolutional networks from JSON", "[conv][network]") {
         {"type": "flatten"},
         {"type": "dense", "units": 5}]})");
     REQUIRE(layers.size() == 5);
-    CHECK(layers[0].kind == "conv_no_bias");
-    CHECK(layers[0].args == std::vector<double>{4, 3, 1, 1, 1, 1});
+    CHECK(layers[0].kind == "conv");
+    CHECK(layers[0].args == std::vector<double>{4, 3, 1, 1, 1, 1, 0});
     CHECK(layers[2].args == std::vector<double>{3, 2, 1});
     nn::network<float> net(shape{1, 9, 9}, layers);
     CHECK(net.summary().find("max_pool2d(3x3) -> [4, 5, 5]") != std::string::npos);
@@ -95,10 +95,10 @@ TEST_CASE("run-time descriptions that cannot work on images are refused by layer
     CHECK_THAT(build_error(shape{3, 8, 8}, "conv:4:3:1:0:1:2"),
                Catch::Contains("layer 1 'conv': groups (2) must divide the input channels (3)"));
     CHECK_THAT(build_error(shape{1, 8, 8}, "conv:6"),
-               Catch::Contains("layer 1 'conv': needs a kernel size"));
+               Catch::Contains("layer 1 'conv': needs the kernel (conv:FILTERS:KERNEL[:STRIDE"));
     CHECK_THAT(
         build_error(shape{1, 8, 8}, "conv:6:2.5"),
-        Catch::Contains("the kernel size, as in 'conv:6:5' must be a positive whole number"));
+        Catch::Contains("layer 1 'conv': the kernel must be a positive whole number, not 2.5"));
     CHECK_THAT(build_error(shape{1, 8, 8}, "maxpool:2:2:2"),
                Catch::Contains("padding must be at most half the window"));
     CHECK_THAT(build_error(shape{4, 4}, "dense:2"),

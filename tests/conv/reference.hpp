@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <dendrite/dendrite.hpp>
-#include <dendrite/nn/conv.hpp>
+#include <dendrite/nn/layers/conv2d.hpp>
 
 #include <cstddef>
 #include <vector>

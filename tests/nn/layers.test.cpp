@@ -154,7 +154,7 @@ TEST_CASE("batch_norm keeps running statistics with momentum and uses them in ev
         run(nn::sequential_of<double>(nn::input<4>, nn::batch_norm), 0.1);
     }
     SECTION("momentum 0.25") {
-        run(nn::sequential_of<double>(nn::input<4>, nn::batch_norm_spec{.momentum = 0.25}), 0.25);
+        run(nn::sequential_of<double>(nn::input<4>, nn::batch_norm_with({.momentum = 0.25})), 0.25);
     }
 }
 

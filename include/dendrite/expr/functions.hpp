@@ -44,7 +44,7 @@ concept binary_operands = (expression<A> && (expression<B> || arithmetic<B>)) ||
 
 template <class Op, class E>
 auto make_unary(const E& e, Op op = {}) {
-    return unary_expr<Op, node_t<E>>{op, as_node(e)};
+    return unary_expr<Op, node_t<E>>{{}, op, as_node(e)};
 }
 
 /// A scalar operand adopts the value type of the other side (`x * 1.702` stays float).

@@ -24,6 +24,7 @@
 
 #include "dendrite/config.hpp"
 #include "dendrite/expr/ops.hpp"
+#include "dendrite/expr/var_interface.hpp"
 #include "dendrite/simd/simd.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
@@ -196,7 +197,7 @@ struct unary_cursor {
 
 /// op(arg), element-wise.
 template <class Op, class E>
-struct unary_expr {
+struct unary_expr : var_interface<unary_expr<Op, E>, typename E::value_type, E::has_grad> {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = E::leaf_count;
     static constexpr bool has_grad = E::has_grad;
@@ -271,7 +272,8 @@ struct binary_cursor {
 
 /// op(lhs, rhs), element-wise with NumPy broadcasting.
 template <class Op, class L, class R>
-struct binary_expr {
+struct binary_expr
+    : var_interface<binary_expr<Op, L, R>, typename L::value_type, L::has_grad || R::has_grad> {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = L::leaf_count + R::leaf_count;
     static constexpr bool has_grad = L::has_grad || R::has_grad;
@@ -368,7 +370,8 @@ struct where_cursor {
 
 /// where(cond, a, b): a where cond is non-zero, else b; the condition gets no gradient.
 template <class Cc, class A, class B>
-struct where_expr {
+struct where_expr
+    : var_interface<where_expr<Cc, A, B>, typename A::value_type, A::has_grad || B::has_grad> {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = Cc::leaf_count + A::leaf_count + B::leaf_count;
     static constexpr bool has_grad = A::has_grad || B::has_grad;

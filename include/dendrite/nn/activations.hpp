@@ -6,8 +6,16 @@
 // dense layer (epilogue forward, operand transform backward). Any user lambda of the same form is
 // an activation too: `nn::sequential(..., nn::dense<64>, [](auto x) { return x * sigmoid(x); })`.
 
+#include <tuple>
+#include <type_traits>
+
 #include "dendrite/config.hpp"
 #include "dendrite/expr/functions.hpp"
+#include "dendrite/nn/kind.hpp"
+
+namespace dendrite::inline DENDRITE_TARGET {
+struct identity_activation;  // autodiff/dense.hpp
+}  // namespace dendrite::inline DENDRITE_TARGET
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
 
@@ -59,6 +67,10 @@ inline constexpr auto hard_swish = [](const auto& x) {
 /// Leaky ReLU with the given negative slope: x for x > 0, slope * x otherwise.
 struct leaky_relu_fn {
     double slope = 0.01;
+    /// "leaky_relu:SLOPE" in run-time descriptions.
+    static constexpr auto arguments() {
+        return std::tuple{argument("slope", &leaky_relu_fn::slope)};
+    }
     template <class X>
     auto operator()(const X& x) const {
         return where(x > 0, x, slope * x);
@@ -86,6 +98,30 @@ inline constexpr activation hard_swish{fn::hard_swish, "hard_swish"};
 constexpr activation<leaky_relu_fn> leaky_relu_with(double slope) {
     return {leaky_relu_fn{slope}, "leaky_relu"};
 }
+
+/// The built-in activations under the names run-time descriptions use ("relu",
+/// "leaky_relu:0.2"; "linear" is the identity, "swish" silu): the one list nn::network finds them
+/// in.
+constexpr auto builtin_activations() {
+    return std::tuple{identity,  activation{fn::identity, "linear"},
+                      relu,      leaky_relu,
+                      elu,       selu,
+                      gelu,      gelu_tanh,
+                      sigmoid,   tanh,
+                      softplus,  softsign,
+                      silu,      swish,
+                      mish,      hard_sigmoid,
+                      hard_swish};
+}
+
+namespace detail {
+/// Whether A is the identity in one of its spellings (a layer without an activation).
+template <class A>
+inline constexpr bool is_identity_activation =
+    std::is_same_v<A, identity_activation> ||
+    std::is_same_v<A, std::remove_cvref_t<decltype(fn::identity)>> ||
+    std::is_same_v<A, activation<std::remove_cvref_t<decltype(fn::identity)>>>;
+}  // namespace detail
 
 /// g(f(x)): consecutive element-wise layers fuse into one activation, hence one kernel.
 template <class F, class G>

@@ -1,12 +1,12 @@
 #pragma once
 // Type-erased layers, for networks whose architecture is known only at run time.
 
-#include <functional>
-#include <memory>
 #include <string>
 #include <utility>
 
 #include "dendrite/config.hpp"
+#include "dendrite/detail/function_ref.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/layer.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -18,36 +18,38 @@ class module {
   public:
     virtual ~module() = default;
     virtual var<T> forward(const context& ctx, const var<T>& x) = 0;
-    virtual void for_each_parameter(const std::function<void(nn::parameter<T>&)>& f) = 0;
-    virtual void for_each_buffer(const std::function<void(const std::string&, tensor<T>&)>& f) = 0;
+    virtual void for_each_parameter(dendrite::detail::function_ref<void(nn::parameter<T>&)> f) = 0;
+    virtual void for_each_buffer(
+        dendrite::detail::function_ref<void(const std::string&, tensor<T>&)> f) = 0;
     virtual void init(rng& g) = 0;
     virtual std::string describe() const = 0;
     /// The extents of one output sample: [features] or [channels, height, width].
-    virtual const shape& out_dims() const noexcept = 0;
+    virtual const sample_dims& out_dims() const noexcept = 0;
 };
 
 /// Any layer as a module, with the extents of its output sample.
 template <class T, class L>
 class module_of final : public module<T> {
   public:
-    module_of(L layer, shape out) : layer_(std::move(layer)), out_(std::move(out)) {}
+    module_of(L layer, const sample_dims& out) : layer_(std::move(layer)), out_(out) {}
 
     var<T> forward(const context& ctx, const var<T>& x) override { return layer_.forward(ctx, x); }
-    void for_each_parameter(const std::function<void(nn::parameter<T>&)>& f) override {
+    void for_each_parameter(dendrite::detail::function_ref<void(nn::parameter<T>&)> f) override {
         nn::for_each_parameter(layer_, f);
     }
-    void for_each_buffer(const std::function<void(const std::string&, tensor<T>&)>& f) override {
+    void for_each_buffer(
+        dendrite::detail::function_ref<void(const std::string&, tensor<T>&)> f) override {
         if constexpr (requires { layer_.for_each_buffer(f); }) layer_.for_each_buffer(f);
     }
     void init(rng& g) override { init_layer(layer_, g); }
     std::string describe() const override { return describe_layer(layer_); }
-    const shape& out_dims() const noexcept override { return out_; }
+    const sample_dims& out_dims() const noexcept override { return out_; }
 
     L& layer() noexcept { return layer_; }
 
   private:
     L layer_;
-    shape out_;
+    sample_dims out_;
 };
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -1,40 +1,25 @@
 #pragma once
-// The dense (fully connected) layer, fused with the activation that follows it.
+// The dense (fully connected) layer, fused with the activation that follows it, and its kind:
+// `nn::dense<256>` in nn::sequential, "dense:256" in a run-time description.
 
+#include <array>
+#include <cstddef>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include "dendrite/autodiff/dense.hpp"
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/matmul.hpp"
 #include "dendrite/config.hpp"
+#include "dendrite/nn/activation_init.hpp"
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/init.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
-
-template <class F>
-struct default_init {
-    static constexpr init::scheme value = init::scheme::glorot_uniform;
-};
-// He initialisation keeps the variance of ReLU-family layers' activations constant with depth.
-template <>
-struct default_init<std::remove_cvref_t<decltype(fn::relu)>> {
-    static constexpr init::scheme value = init::scheme::he_uniform;
-};
-template <>
-struct default_init<leaky_relu_fn> {
-    static constexpr init::scheme value = init::scheme::he_uniform;
-};
-template <>
-struct default_init<std::remove_cvref_t<decltype(fn::selu)>> {
-    static constexpr init::scheme value = init::scheme::lecun_normal;
-};
-// A fused layer's Act is the nn::activation object (nn::relu wraps fn::relu): its function decides.
-template <class F>
-struct default_init<activation<F>> : default_init<F> {};
 
 /// y = act(x W + b): x [batch, in], W [in, out], b [out].
 ///
@@ -64,6 +49,10 @@ class dense_layer {
           has_bias_(other.has_bias_),
           name_(std::move(other.name_)),
           activation_name_(std::move(activation_name)) {}
+
+    /// The same layer with the activation F in its epilogue (see the constructor above).
+    template <class F>
+    using with_activation = dense_layer<T, F>;
 
     const Act& activation() const noexcept { return act_; }
     const std::string& activation_name() const noexcept { return activation_name_; }
@@ -108,25 +97,50 @@ class dense_layer {
     std::string activation_name_;
 };
 
-/// An element-wise activation as a layer: one fused tape node.
-template <class T, class F>
-class activation_layer {
-  public:
-    using value_type = T;
-    explicit activation_layer(F f, std::string name = "activation")
-        : f_(f), name_(std::move(name)) {}
-
-    var<T> forward(const context&, const var<T>& x) { return var<T>(f_(x)); }
-    void init(rng&) {}
-    template <class G>
-    void for_each_parameter(G&&) {}
-    std::string describe() const { return name_; }
-    const F& function() const noexcept { return f_; }
-    const std::string& name() const noexcept { return name_; }
-
-  private:
-    [[no_unique_address]] F f_;
-    std::string name_;
+/// What a dense layer's description sets.
+struct dense_options {
+    std::size_t units = 0;
+    bool bias = true;
+    /// The inputs it must receive (nn::linear<In, Out>); 0 takes what comes.
+    std::size_t inputs = 0;
 };
+
+/// "dense:UNITS[:BIAS]", JSON {"type": "dense", "units": 256, "bias": false};
+/// "dense_no_bias:UNITS".
+struct dense_kind {
+    static constexpr const char* name = "dense";
+    using options = dense_options;
+    static constexpr auto arguments() {
+        return std::tuple{argument("units", &dense_options::units).required(),
+                          argument("bias", &dense_options::bias)};
+    }
+    static constexpr std::array<kind_alias, 1> aliases{{{"dense_no_bias", "bias", 0}}};
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        if (in.is_image()) return layer_output::needs_features();
+        if (o.inputs != 0 && o.inputs != in.size())
+            return layer_output::wrong_input_size(o.inputs, in.size());
+        return sample_dims::features(o.units);
+    }
+    template <class T>
+    static dense_layer<T> make(const options& o, const sample_dims& in) {
+        return dense_layer<T>(in.size(), o.units, o.bias, {}, name);
+    }
+};
+
+/// nn::dense<Out>: a dense layer with `Out` outputs; its input size is the previous layer's
+/// output.
+template <std::size_t Out, bool Bias = true>
+struct dense_spec : fixed_layer<dense_kind, dense_options{Out, Bias}> {};
+template <std::size_t Out>
+inline constexpr dense_spec<Out> dense{};
+template <std::size_t Out>
+inline constexpr dense_spec<Out, false> dense_no_bias{};
+
+/// nn::linear<In, Out>: a dense layer with its input size stated (PyTorch's Linear(in, out)),
+/// checked at compile time.
+template <std::size_t In, std::size_t Out, bool Bias = true>
+struct linear_spec : fixed_layer<dense_kind, dense_options{Out, Bias, In}> {};
+template <std::size_t In, std::size_t Out>
+inline constexpr linear_spec<In, Out> linear{};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -1,14 +1,17 @@
 #pragma once
-// Dropout: zeroes each input with probability p while training, scaling the rest by 1 / (1 - p).
+// Dropout: zeroes each input with probability p while training, scaling the rest by 1 / (1 - p);
+// and its kind: `nn::dropout(0.2)` in nn::sequential, "dropout:0.2" in a run-time description.
 
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "dendrite/autodiff/fused.hpp"
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -50,5 +53,31 @@ class dropout_layer {
   private:
     double p_;
 };
+
+/// What a dropout's description sets.
+struct dropout_options {
+    double p = 0.5;
+};
+
+/// "dropout:P", JSON {"type": "dropout", "p": 0.2}.
+struct dropout_kind {
+    static constexpr const char* name = "dropout";
+    using options = dropout_options;
+    static constexpr auto arguments() { return std::tuple{argument("p", &options::p).required()}; }
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        if (!(o.p >= 0 && o.p < 1))
+            return layer_output::bad_options("needs a probability in [0, 1), as in 'dropout:0.2'");
+        return in;
+    }
+    template <class T>
+    static dropout_layer<T> make(const options& o, const sample_dims&) {
+        return dropout_layer<T>(o.p);
+    }
+};
+
+/// nn::dropout(p): dropout with probability p (training only).
+constexpr valued_layer<dropout_kind> dropout(double p) {
+    return {{p}};
+}
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -1,14 +1,17 @@
 #pragma once
-// Embedding: a lookup table of learned vectors indexed by integer ids.
+// Embedding: a lookup table of learned vectors indexed by integer ids; and its kind:
+// `nn::embedding<96, 64>` in nn::sequential, "embedding:96:64" in a run-time description.
 
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "dendrite/autodiff/op_node.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/init.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -69,5 +72,37 @@ class embedding_layer {
   private:
     std::string name_;
 };
+
+/// What an embedding's description sets.
+struct embedding_options {
+    std::size_t vocabulary = 0;
+    std::size_t dim = 0;
+};
+
+/// "embedding:VOCABULARY:DIM", JSON {"type": "embedding", "vocabulary": 96, "dim": 64}: the input
+/// is one id per sample.
+struct embedding_kind {
+    static constexpr const char* name = "embedding";
+    using options = embedding_options;
+    static constexpr auto arguments() {
+        return std::tuple{argument("vocabulary", &options::vocabulary).required(),
+                          argument("dim", &options::dim).required()};
+    }
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        if (in.is_image()) return layer_output::needs_features();
+        if (in.size() != 1) return layer_output::wrong_input_size(1, in.size());
+        return sample_dims::features(o.dim);
+    }
+    template <class T>
+    static embedding_layer<T> make(const options& o, const sample_dims&) {
+        return embedding_layer<T>(o.vocabulary, o.dim, "embedding");
+    }
+};
+
+/// nn::embedding<Vocabulary, Dim>: an embedding of `Vocabulary` ids into `Dim` features.
+template <std::size_t Vocabulary, std::size_t Dim>
+struct embedding_spec : fixed_layer<embedding_kind, embedding_options{Vocabulary, Dim}> {};
+template <std::size_t Vocabulary, std::size_t Dim>
+inline constexpr embedding_spec<Vocabulary, Dim> embedding{};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

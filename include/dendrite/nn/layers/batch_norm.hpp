@@ -1,14 +1,18 @@
 #pragma once
-// Batch normalisation and layer normalisation over features, composed from differentiable ops so
-// their backward passes are derived, not written.
+// Batch normalisation over features and over image channels, composed from differentiable ops so
+// their backward passes are derived, not written, and its kind: `nn::batch_norm` in
+// nn::sequential, "batch_norm" in a run-time description.
 
 #include <string>
+#include <tuple>
 
 #include "dendrite/autodiff/fused.hpp"
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/reductions.hpp"
+#include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -111,50 +115,88 @@ class batch_norm_layer : public detail::batch_norm_state<T> {
     static constexpr const char* kind = "batch_norm";
 };
 
-/// Layer normalisation of [batch, features] (Ba et al. 2016): each row normalised by its own mean
-/// and variance, then y = gamma x_hat + beta; identical in training and evaluation.
+/// Batch normalisation of [N, C, H, W] per channel, statistics over N, H and W (Ioffe &
+/// Szegedy 2015): training normalises with the batch mean and biased variance and updates the
+/// running statistics (unbiased variance, as PyTorch) with `momentum`; evaluation uses the
+/// running statistics. y = gamma (x - mean) / sqrt(var + eps) + beta, gamma and beta [C].
+/// Composed from differentiable ops over the [N, C, H W] view, so its backward is derived.
+/// Cost: about 8 passes over x forward and backward.
 template <class T>
-class layer_norm_layer {
+class batch_norm2d_layer : public detail::batch_norm_state<T> {
+    using base = detail::batch_norm_state<T>;
+
   public:
-    using value_type = T;
-    explicit layer_norm_layer(std::size_t features, double eps = 1e-5,
-                              std::string name = "layer_norm")
-        : gamma(shape{features}, name + ".weight", false),
-          beta(shape{features}, name + ".bias", false),
-          eps_(static_cast<T>(eps)),
-          name_(std::move(name)) {
-        gamma.value.fill(T(1));
-    }
+    explicit batch_norm2d_layer(std::size_t channels, double momentum = 0.1, double eps = 1e-5,
+                                std::string name = "batch_norm2d")
+        : base(channels, momentum, eps, std::move(name)) {}
 
     var<T> forward(const context& ctx, const var<T>& x) {
-        if (x.shape().rank() != 2 || x.shape()[1] != gamma.size())
-            throw shape_error(name_ + ": expects [batch, " + std::to_string(gamma.size()) +
-                              "], got " + x.shape().str());
-        const auto g = dendrite::parameter(ctx.tape, gamma.value, gamma.grad);
-        const auto b = dendrite::parameter(ctx.tape, beta.value, beta.grad);
-        const var<T> centered = x - mean(x, 1, true);
-        const auto variance = mean(square(centered), 1, true);
-        return var<T>(centered * rsqrt(variance + eps_) * g + b);
-    }
-    void init(rng&) {
-        gamma.value.fill(T(1));
-        beta.value.fill(T(0));
-    }
-    template <class F>
-    void for_each_parameter(F&& f) {
-        f(gamma);
-        f(beta);
+        const shape& xs = x.shape();
+        const std::size_t c = this->gamma.size();
+        if (xs.rank() != 4 || xs[1] != c)
+            throw shape_error(this->name_ + ": expects [N, " + std::to_string(c) + ", H, W], got " +
+                              xs.str());
+        tape& t = ctx.tape;
+        const shape per_channel{1, c, 1};
+        const auto g =
+            reshape(dendrite::parameter(t, this->gamma.value, this->gamma.grad), per_channel);
+        const auto b =
+            reshape(dendrite::parameter(t, this->beta.value, this->beta.grad), per_channel);
+        const var<T> xr = reshape(x, shape{xs[0], c, xs[2] * xs[3]});
+        if (!ctx.training) {
+            const tensor<T> rm = this->running_mean.reshape(per_channel);
+            const tensor<T> rv = this->running_var.reshape(per_channel);
+            return reshape(var<T>((xr - rm) * rsqrt(rv + this->eps_) * g + b), xs);
+        }
+        const var<T> mu = mean(mean(xr, 2, true), 0, true);
+        const var<T> centered = xr - mu;
+        const var<T> variance = mean(mean(square(centered), 2, true), 0, true);
+        this->update_running(mu.value(), variance.value(), xs[0] * xs[2] * xs[3]);
+        return reshape(var<T>(centered * rsqrt(variance + this->eps_) * g + b), xs);
     }
     std::string describe() const {
-        return std::string(kind) + "(" + std::to_string(gamma.size()) + ")";
+        return std::string(kind) + "(" + std::to_string(this->gamma.size()) + ")";
     }
 
-    nn::parameter<T> gamma, beta;
-    static constexpr const char* kind = "layer_norm";
-
-  private:
-    T eps_;
-    std::string name_;
+    static constexpr const char* kind = "batch_norm2d";
 };
+
+/// What a batch normalisation's description sets.
+struct batch_norm_options {
+    double momentum = 0.1;
+    double eps = 1e-5;
+};
+
+/// "batch_norm[:MOMENTUM[:EPS]]", JSON {"type": "batch_norm", "momentum": 0.1, "eps": 1e-5}: over
+/// the features of [batch, features] samples, per channel of images (batch norm 2-d).
+struct batch_norm_kind {
+    static constexpr const char* name = "batch_norm";
+    using options = batch_norm_options;
+    static constexpr auto arguments() {
+        return std::tuple{argument("momentum", &options::momentum), argument("eps", &options::eps)};
+    }
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        if (!(o.momentum >= 0 && o.momentum <= 1))
+            return layer_output::bad_options("the momentum must be in [0, 1]");
+        if (!(o.eps > 0)) return layer_output::bad_options("eps must be positive");
+        return in;
+    }
+    template <class T>
+    static batch_norm_layer<T> make(const options& o, const sample_dims& in) {
+        return batch_norm_layer<T>(in.size(), o.momentum, o.eps, "batch_norm");
+    }
+    template <class T>
+    static batch_norm2d_layer<T> make_image(const options& o, const sample_dims& in) {
+        return batch_norm2d_layer<T>(in.channels(), o.momentum, o.eps, "batch_norm2d");
+    }
+};
+
+/// nn::batch_norm: batch normalisation over the previous layer's features; after a convolution
+/// ([C, H, W]), per channel with statistics over the batch and the positions (batch norm 2-d).
+/// `nn::batch_norm_with({.momentum = 0.01})` sets its options.
+inline constexpr valued_layer<batch_norm_kind> batch_norm{};
+constexpr valued_layer<batch_norm_kind> batch_norm_with(const batch_norm_options& o) {
+    return {o};
+}
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn
