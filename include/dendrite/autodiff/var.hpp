@@ -188,6 +188,7 @@ struct var_leaf {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = 1;
     static constexpr bool has_grad = true;
+    static constexpr bool over_vars = true;
     using value_type = T;
 
     var<T> v;

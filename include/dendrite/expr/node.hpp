@@ -197,10 +197,11 @@ struct unary_cursor {
 
 /// op(arg), element-wise.
 template <class Op, class E>
-struct unary_expr : var_interface<unary_expr<Op, E>, typename E::value_type, E::has_grad> {
+struct unary_expr : var_interface<unary_expr<Op, E>, typename E::value_type, over_vars<E>> {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = E::leaf_count;
     static constexpr bool has_grad = E::has_grad;
+    static constexpr bool over_vars = expr::over_vars<E>;
     using value_type = typename E::value_type;
 
     [[no_unique_address]] Op op;
@@ -273,10 +274,12 @@ struct binary_cursor {
 /// op(lhs, rhs), element-wise with NumPy broadcasting.
 template <class Op, class L, class R>
 struct binary_expr
-    : var_interface<binary_expr<Op, L, R>, typename L::value_type, L::has_grad || R::has_grad> {
+    : var_interface<binary_expr<Op, L, R>, typename L::value_type,
+                    over_vars<L> || over_vars<R>> {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = L::leaf_count + R::leaf_count;
     static constexpr bool has_grad = L::has_grad || R::has_grad;
+    static constexpr bool over_vars = expr::over_vars<L> || expr::over_vars<R>;
     using value_type = typename L::value_type;
     static_assert(std::is_same_v<typename L::value_type, typename R::value_type>,
                   "dendrite: operands of an element-wise expression must have the same value type "
@@ -371,10 +374,12 @@ struct where_cursor {
 /// where(cond, a, b): a where cond is non-zero, else b; the condition gets no gradient.
 template <class Cc, class A, class B>
 struct where_expr
-    : var_interface<where_expr<Cc, A, B>, typename A::value_type, A::has_grad || B::has_grad> {
+    : var_interface<where_expr<Cc, A, B>, typename A::value_type,
+                    over_vars<A> || over_vars<B>> {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = Cc::leaf_count + A::leaf_count + B::leaf_count;
     static constexpr bool has_grad = A::has_grad || B::has_grad;
+    static constexpr bool over_vars = expr::over_vars<A> || expr::over_vars<B>;
     using value_type = typename A::value_type;
 
     Cc cond;

@@ -15,6 +15,11 @@ class var;  // autodiff/var.hpp: an expression over vars exists only where it is
 
 namespace dendrite::inline DENDRITE_TARGET::expr {
 
+/// Whether an expression node has var leaves, and so is recorded on a tape. Lane leaves have
+/// gradients too (local derivatives are derived through them) but belong to no tape.
+template <class E>
+concept over_vars = requires { requires E::over_vars; };
+
 /// The base of the expression nodes: nothing for expressions of tensors; for an expression over
 /// vars (OverVars), what a var<T> offers to read (value, item, size, grad, requires_grad, tape,
 /// backward, detach). The first of these records the expression as one fused tape node, exactly as

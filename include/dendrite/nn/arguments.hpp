@@ -108,7 +108,7 @@ O read_arguments(O o, const Arguments& arguments, const layer_description& d, st
     std::size_t i = 0;
     std::apply(
         [&](const auto&... b) {
-            const auto read = [&](const auto& binding) {
+            [[maybe_unused]] const auto read = [&](const auto& binding) {  // unused by kinds without arguments
                 const std::size_t at = i++;
                 double v;
                 if (at < d.args.size())
