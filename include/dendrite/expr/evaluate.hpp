@@ -163,8 +163,11 @@ void evaluate_into(T* dst, const shape& dst_shape, const strides_t& dst_strides,
 
 namespace dendrite::inline DENDRITE_TARGET::detail {
 
+/// What a tensor's assignments call (see evaluator_seam in tensor/tensor.hpp): writes expression
+/// e into `out` in one fused pass; `must_fit` (tensor::assign) requires e to broadcast onto out's
+/// shape, otherwise out takes e's shape, keeping its storage when nobody else sees it.
 template <class T, class E>
-void assign_expression(tensor<T>& out, const E& e, bool must_fit) {
+void assign_expression(evaluator_seam, tensor<T>& out, const E& e, bool must_fit) {
     const auto& n = as_node(e);
     static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(n)>::value_type, T>,
                   "dendrite: assigning an expression to a tensor of another value type");
