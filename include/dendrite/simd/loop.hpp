@@ -14,8 +14,11 @@
 //                   load and store through masks on AVX-512. Faster where rows are short (a
 //                   pooling row of 14) and exact wherever the body's result in a lane depends on
 //                   that lane only.
-// for_lanes_unrolled adds unrolling, for bodies that keep several independent accumulators.
-// Every function here is forced inline, so a body costs what it would in a hand-written loop.
+// for_lanes_unrolled adds unrolling, for bodies that keep several independent accumulators. The
+// halves of for_lanes (for_whole_registers, for_each_element, and the unrolled registers) serve a
+// reduction that folds its registers before it adds the remainder, in that order. Every function
+// here is forced inline, so a body costs what it costs in a hand-written loop, and outside this
+// header no loop of the library is written as registers and then a tail.
 
 #include <cstddef>
 #include <type_traits>
