@@ -159,6 +159,14 @@ class indexed {
     }
 };
 
+template <class A>
+inline constexpr bool is_tensor = false;
+template <class T>
+inline constexpr bool is_tensor<tensor<T>> = true;
+
+template <class A>
+inline constexpr bool is_temporary = std::is_same_v<std::remove_cvref_t<A>, temporary_t>;
+
 /// The value type of the first tensor among a hold's arguments.
 template <class... A>
 struct held_value {
@@ -202,16 +210,12 @@ struct held_set : detail::indexed<H...> {
 template <class... A>
 auto hold(A&&... a) {
     static_assert(
-        ((std::is_lvalue_reference_v<A> ||
-          !std::is_same_v<
-              std::remove_cvref_t<A>,
-              tensor<typename detail::held_value<std::remove_cvref_t<A>...>::type>>)&&...),
+        ((std::is_lvalue_reference_v<A> || !detail::is_tensor<std::remove_cvref_t<A>>)&&...),
         "expr::hold: a held tensor must outlive the statements (pass an lvalue)");
     using T = typename detail::held_value<std::remove_cvref_t<A>...>::type;
     return [&]<std::size_t... K>(std::index_sequence<K...>) {
-        return held_set<held<T, K, !std::is_same_v<std::remove_cvref_t<A>, temporary_t>>...>{
-            held<T, K, !std::is_same_v<std::remove_cvref_t<A>, temporary_t>>{
-                detail::target_of<T>(a)}...};
+        return held_set<held<T, K, !detail::is_temporary<A>>...>{
+            held<T, K, !detail::is_temporary<A>>{detail::target_of<T>(a)}...};
     }
     (std::index_sequence_for<A...>{});
 }
@@ -223,7 +227,6 @@ auto hold(A&&... a) {
 template <class T, std::size_t I, bool Bound, class E>
 struct statement {
     static constexpr std::size_t index = I;
-    static constexpr bool bound = Bound;
     tensor<T>* target;
     E rhs;
 };
