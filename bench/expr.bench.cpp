@@ -1,6 +1,8 @@
 // Element-wise expressions on 16M floats: one fused pass against the same work op by op (one pass
 // and one temporary per op), against a hand-written xsimd loop, and against a plain copy loop,
-// the memory-bandwidth yardstick. Every benchmark runs on 1 and 2 threads (the argument).
+// the memory-bandwidth yardstick; then the evaluator's row-by-row path (broadcast operands, rows
+// of whole registers and rows shorter than one) and reductions (flat, along either axis of a
+// matrix). Every benchmark runs on 1 and 2 threads (the argument).
 //
 // bytes_per_second counts the bytes each variant actually moves (reads + writes of 4 bytes);
 // items_per_second counts output elements, so it compares variants directly.
@@ -11,6 +13,7 @@
 
 #include "dendrite/expr/evaluate.hpp"
 #include "dendrite/expr/functions.hpp"
+#include "dendrite/expr/reduce.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/tensor/random.hpp"
 
@@ -151,6 +154,71 @@ void gelu_op_by_op(benchmark::State& state) {
     finish(state, 28);
 }
 
+// ---- broadcasting and reductions: the evaluator's row-by-row path and the reduction loops -----
+
+// y = m * row + col over a 4096 x 4096 matrix: rows of whole registers.
+void broadcast_rows(benchmark::State& state) {
+    set_num_threads(static_cast<int>(state.range(0)));
+    rng g(5);
+    const tensor<float> m = uniform<float>({4096, 4096}, -1.f, 1.f, g);
+    const tensor<float> row = uniform<float>({4096}, -1.f, 1.f, g);
+    const tensor<float> col = uniform<float>({4096, 1}, -1.f, 1.f, g);
+    tensor<float> y(shape{4096, 4096});
+    for (auto _ : state) {
+        y = m * row + col;
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    finish(state, 8);
+}
+
+// The same over 2^20 rows of 15: every row is a register's worth of scalar tail.
+void broadcast_narrow_rows(benchmark::State& state) {
+    set_num_threads(static_cast<int>(state.range(0)));
+    rng g(6);
+    const tensor<float> m = uniform<float>({n / 16, 15}, -1.f, 1.f, g);
+    const tensor<float> row = uniform<float>({15}, -1.f, 1.f, g);
+    const tensor<float> col = uniform<float>({n / 16, 1}, -1.f, 1.f, g);
+    tensor<float> y(shape{n / 16, 15});
+    for (auto _ : state) {
+        y = m * row + col;
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * y.size()));
+}
+
+// sum(a * b) over 16M floats: the flat reduction, four accumulators.
+void sum_product(benchmark::State& state) {
+    set_num_threads(static_cast<int>(state.range(0)));
+    const tensor<float> a = input(1), b = input(2);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(sum(a * b));
+    finish(state, 8);
+}
+
+// Sums of a 4096 x 4096 matrix along the inner axis (a reduction per row) and the outer one
+// (rows folded into one output row).
+void sum_inner_axis(benchmark::State& state) {
+    set_num_threads(static_cast<int>(state.range(0)));
+    const tensor<float> m = input(1).reshape({4096, 4096});
+    for (auto _ : state) {
+        tensor<float> s = sum(m, 1);
+        benchmark::DoNotOptimize(s.data());
+    }
+    finish(state, 4);
+}
+
+void sum_outer_axis(benchmark::State& state) {
+    set_num_threads(static_cast<int>(state.range(0)));
+    const tensor<float> m = input(1).reshape({4096, 4096});
+    for (auto _ : state) {
+        tensor<float> s = sum(m, 0);
+        benchmark::DoNotOptimize(s.data());
+    }
+    finish(state, 4);
+}
+
 }  // namespace
 
 BENCHMARK(copy_loop)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -160,5 +228,10 @@ BENCHMARK(abexp_op_by_op)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRea
 BENCHMARK(gelu_handwritten)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(gelu_fused)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(gelu_op_by_op)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(broadcast_rows)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(broadcast_narrow_rows)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(sum_product)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(sum_inner_axis)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(sum_outer_axis)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

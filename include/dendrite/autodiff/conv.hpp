@@ -14,6 +14,7 @@
 #include "dendrite/linalg/conv.hpp"
 #include "dendrite/linalg/direct_conv.hpp"
 #include "dendrite/linalg/gemm.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
@@ -186,25 +187,23 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
                 if constexpr (!linear) {
                     // dZ = dY * act'(Z), one pass; the bias gradient rides along.
                     using B = simd::batch<T>;
-                    constexpr std::size_t wd = simd::width<T>;
                     const T* zi = zv + i * o_ch * p;
                     for (std::size_t r = 0; r < o_ch; ++r) {
                         const T* gr = gi + r * p;
                         const T* zr = zi + r * p;
                         T* d = dzb + r * p;
                         B acc(T(0));
-                        std::size_t j = 0;
-                        for (; j + wd <= p; j += wd) {
-                            const B v = simd::load(gr + j) *
-                                        value_and_derivative(act, simd::load(zr + j)).second;
-                            simd::store(d + j, v);
-                            acc += v;
-                        }
                         T tail = 0;
-                        for (; j < p; ++j) {
-                            d[j] = gr[j] * value_and_derivative(act, zr[j]).second;
-                            tail += d[j];
-                        }
+                        simd::for_lanes<T>(0, p, [&]<class X>(std::size_t j) {
+                            const X v =
+                                simd::load_lanes<X>(gr + j) *
+                                value_and_derivative(act, simd::load_lanes<X>(zr + j)).second;
+                            simd::store_lanes(d + j, v);
+                            if constexpr (simd::is_batch_v<X>)
+                                acc += v;
+                            else
+                                tail += v;
+                        });
                         if (dbs) dbs[r] += simd::hsum(acc) + tail;
                     }
                     dz = dzb;

@@ -24,6 +24,7 @@
 #include "dendrite/config.hpp"
 #include "dendrite/expr/evaluate.hpp"
 #include "dendrite/expr/lane.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
@@ -174,28 +175,16 @@ class fused_node final : public typed_node<T> {
                     slot.template value<X>() = expr::load_lanes<X, true>(xp, 1, j);
                     slot.template grad<X>() = expr::lane_gradient_start<E, X>();
                     const auto cache = cur.template forward<X, true>(j);
-                    if (store_value) store_lanes(yp + j, cache.value);
+                    if (store_value) simd::store_lanes(yp + j, cache.value);
                     cur.template backward<X, true>(j, cache, expr::load_lanes<X, true>(dyp, 1, j));
                     X d = slot.template grad<X>();
                     if (add_to_grad) d += expr::load_lanes<X, true>(dxp, 1, j);
-                    store_lanes(dxp + j, d);
+                    simd::store_lanes(dxp + j, d);
                 };
-                std::size_t j = b;
-                for (; j + W <= e; j += W)
-                    step.template operator()<simd::batch<T>>(j);
-                for (; j < e; ++j)
-                    step.template operator()<T>(j);
+                simd::for_lanes<T>(b, e, step);
             });
         this->pending = false;
         return true;
-    }
-
-    template <class X>
-    static DENDRITE_ALWAYS_INLINE void store_lanes(T* p, const X& v) noexcept {
-        if constexpr (simd::is_batch_v<X>)
-            simd::store(p, v);
-        else
-            *p = v;
     }
 
     void evaluate() {

@@ -13,6 +13,7 @@
 #include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/linalg/conv.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
@@ -138,16 +139,14 @@ DENDRITE_ALWAYS_INLINE void put_pairs(T* p, const simd::lane_pair<T>& v, std::si
 template <class T>
 void max_pool_2x2_rows(const T* top, const T* bottom, std::size_t ow, T* y, T* code) noexcept {
     using B = simd::batch<T>;
-    constexpr std::size_t w = simd::width<T>;
-    for (std::size_t c = 0; c < ow; c += w) {
-        const std::size_t n = std::min(w, ow - c);
-        const simd::lane_pair<T> t = load_pairs(top + 2 * c, n);
-        const simd::lane_pair<T> b = load_pairs(bottom + 2 * c, n);
+    simd::for_registers<T>(0, ow, [&](std::size_t c, auto lanes) {
+        const simd::lane_pair<T> t = load_pairs(top + 2 * c, lanes.count());
+        const simd::lane_pair<T> b = load_pairs(bottom + 2 * c, lanes.count());
         B m, k;
         max_of_four<B, T>(t.first, t.second, b.first, b.second, m, k);
-        simd::store_partial(y + c, m, n);
-        simd::store_partial(code + c, k, n);
-    }
+        lanes.store(y + c, m);
+        lanes.store(code + c, k);
+    });
 }
 
 /// Backward of max_pool_2x2_rows: dy lands on the coded pixel of each window, the other three
@@ -156,21 +155,19 @@ void max_pool_2x2_rows(const T* top, const T* bottom, std::size_t ow, T* y, T* c
 template <bool Overwrite, class T>
 void max_unpool_2x2_rows(const T* dy, const T* code, std::size_t ow, T* top, T* bottom) noexcept {
     using B = simd::batch<T>;
-    constexpr std::size_t w = simd::width<T>;
     const B zero(T(0));
-    for (std::size_t c = 0; c < ow; c += w) {
-        const std::size_t n = std::min(w, ow - c);
-        const B g = simd::load_partial(dy + c, n, T(0));
-        const B k = simd::load_partial(code + c, n, T(-1));
+    simd::for_registers<T>(0, ow, [&](std::size_t c, auto lanes) {
+        const B g = lanes.load(dy + c, T(0));
+        const B k = lanes.load(code + c, T(-1));
         put_pairs<Overwrite>(top + 2 * c,
                              simd::interleave(simd::select(k == B(T(0)), g, zero),
                                               simd::select(k == B(T(1)), g, zero)),
-                             n);
+                             lanes.count());
         put_pairs<Overwrite>(bottom + 2 * c,
                              simd::interleave(simd::select(k == B(T(2)), g, zero),
                                               simd::select(k == B(T(3)), g, zero)),
-                             n);
-    }
+                             lanes.count());
+    });
 }
 
 }  // namespace detail

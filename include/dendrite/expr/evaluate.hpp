@@ -1,14 +1,17 @@
 #pragma once
 // The fused evaluator: one pass over memory per expression, vectorised, on all threads.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "dendrite/config.hpp"
 #include "dendrite/expr/functions.hpp"
 #include "dendrite/expr/layout.hpp"
 #include "dendrite/expr/node.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
 
@@ -59,48 +62,66 @@ struct write_cursor {
     }
 };
 
-/// Runs `kernel.template operator()<X, Contig>(cursor, j)` over every column j of every row of the
-/// plan, with X = simd::batch<T> for full registers and X = T for the remainder. Rows (or, for a
-/// flat loop, column ranges) are split over threads when `parallel` and the work is large enough.
-template <class T, std::size_t N, class Cursor, class Kernel>
-void run_plan(const loop_plan<N>& p, const Cursor& proto, Kernel&& kernel, bool parallel = true) {
+/// Splits the work of plan `p` into chunks and calls `chunk.template operator()<C>(rows, cols)` on
+/// each: with C = true (a flat loop over unit-stride memory) rows = [0, 1) and cols a range of
+/// the flat index, cut at multiples of simd::width<T>; otherwise rows a range of the plan's rows,
+/// each walked in full (cols = [0, dims[3])). Chunks go to threads when `parallel` and the work
+/// is large enough (simd::parallel_threshold elements).
+template <class T, std::size_t N, class Chunk>
+void for_each_chunk(const loop_plan<N>& p, Chunk&& chunk, bool parallel = true) {
     constexpr std::size_t W = simd::width<T>;
     if (p.size() == 0) return;
     if (p.contiguous) {
-        auto body = [&](std::size_t b, std::size_t e) {
-            Cursor cur = proto;
-            cur.set_row(0, 0, 0);
-            std::size_t j = b;
-            for (; j + W <= e; j += W)
-                kernel.template operator()<simd::batch<T>, true>(cur, j);
-            for (; j < e; ++j)
-                kernel.template operator()<T, true>(cur, j);
+        auto flat = [&](std::size_t b, std::size_t e) {
+            chunk.template operator()<true>(std::pair<std::size_t, std::size_t>{0, 1},
+                                            std::pair{b, e});
         };
         if (parallel)
-            simd::parallel_for(p.size(), W, simd::parallel_threshold, body);
+            simd::parallel_for(p.size(), W, simd::parallel_threshold, flat);
         else
-            body(0, p.size());
+            flat(0, p.size());
         return;
     }
-    const std::size_t d1 = p.dims[1], d2 = p.dims[2], inner = p.dims[3];
-    auto body = [&](std::size_t rb, std::size_t re) {
-        Cursor cur = proto;
-        for (std::size_t r = rb; r < re; ++r) {
-            cur.set_row(r / (d1 * d2), (r / d2) % d1, r % d2);
-            std::size_t j = 0;
-            for (; j + W <= inner; j += W)
-                kernel.template operator()<simd::batch<T>, false>(cur, j);
-            for (; j < inner; ++j)
-                kernel.template operator()<T, false>(cur, j);
-        }
+    const std::size_t inner = p.dims[3];
+    auto rows = [&](std::size_t rb, std::size_t re) {
+        chunk.template operator()<false>(std::pair{rb, re},
+                                         std::pair<std::size_t, std::size_t>{0, inner});
     };
     if (parallel)
         simd::parallel_for(
             p.rows(), 1,
             std::max<std::size_t>(1, simd::parallel_threshold / std::max<std::size_t>(inner, 1)),
-            body);
+            rows);
     else
-        body(0, p.rows());
+        rows(0, p.rows());
+}
+
+/// Points `cur` at row r of plan p (rows counted over the plan's three outer axes).
+template <std::size_t N, class Cursor>
+DENDRITE_ALWAYS_INLINE void set_plan_row(const loop_plan<N>& p, Cursor& cur, std::size_t r) {
+    const std::size_t d1 = p.dims[1], d2 = p.dims[2];
+    cur.set_row(r / (d1 * d2), (r / d2) % d1, r % d2);
+}
+
+/// Runs `kernel.template operator()<X, Contig>(cursor, j)` over every column j of every row of the
+/// plan, with X = simd::batch<T> for full registers and X = T for the remainder (simd::for_lanes).
+/// Rows (or, for a flat loop, column ranges) are split over threads when `parallel` and the work
+/// is large enough.
+template <class T, std::size_t N, class Cursor, class Kernel>
+void run_plan(const loop_plan<N>& p, const Cursor& proto, Kernel&& kernel, bool parallel = true) {
+    for_each_chunk<T>(
+        p,
+        [&]<bool C>(std::pair<std::size_t, std::size_t> rows,
+                    std::pair<std::size_t, std::size_t> cols) {
+            Cursor cur = proto;
+            for (std::size_t r = rows.first; r < rows.second; ++r) {
+                set_plan_row(p, cur, r);
+                simd::for_lanes<T>(cols.first, cols.second, [&]<class X>(std::size_t j) {
+                    kernel.template operator()<X, C>(cur, j);
+                });
+            }
+        },
+        parallel);
 }
 
 /// A destination cursor paired with an expression cursor, advanced together.
@@ -142,8 +163,11 @@ void evaluate_into(T* dst, const shape& dst_shape, const strides_t& dst_strides,
 
 namespace dendrite::inline DENDRITE_TARGET::detail {
 
+/// What a tensor's assignments call (see evaluator_seam in tensor/tensor.hpp): writes expression
+/// e into `out` in one fused pass; `must_fit` (tensor::assign) requires e to broadcast onto out's
+/// shape, otherwise out takes e's shape, keeping its storage when nobody else sees it.
 template <class T, class E>
-void assign_expression(tensor<T>& out, const E& e, bool must_fit) {
+void assign_expression(evaluator_seam, tensor<T>& out, const E& e, bool must_fit) {
     const auto& n = as_node(e);
     static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(n)>::value_type, T>,
                   "dendrite: assigning an expression to a tensor of another value type");

@@ -69,49 +69,34 @@ typename Node::value_type reduce_all(const Node& n) {
     const loop_strides* st = plan.strides.data();
     const auto proto = n.cursor(st);
     constexpr std::size_t W = simd::width<T>;
-    const std::size_t inner = plan.dims[3], d1 = plan.dims[1], d2 = plan.dims[2];
+    const std::size_t inner = plan.dims[3];
 
-    auto reduce_rows = [&](std::size_t rb, std::size_t re) -> T {
+    // Rows [rb, re), columns [cb, ce) of each (for a flat loop: row 0, a range of columns).
+    auto reduce_range = [&]<bool C>(std::size_t rb, std::size_t re, std::size_t cb,
+                                    std::size_t ce) -> T {
         auto cur = proto;
         // Four accumulators hide the add latency; combining them at the end is also a little more
         // accurate than one long chain.
-        B acc0 = R::template identity<B>(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        B acc[4] = {R::template identity<B>(), R::template identity<B>(), R::template identity<B>(),
+                    R::template identity<B>()};
         T tail = R::template identity<T>();
         for (std::size_t r = rb; r < re; ++r) {
-            cur.set_row(r / (d1 * d2), (r / d2) % d1, r % d2);
-            std::size_t j = 0;
-            for (; j + 4 * W <= inner; j += 4 * W) {
-                acc0 = R::combine(acc0, cur.template value<B, false>(j));
-                acc1 = R::combine(acc1, cur.template value<B, false>(j + W));
-                acc2 = R::combine(acc2, cur.template value<B, false>(j + 2 * W));
-                acc3 = R::combine(acc3, cur.template value<B, false>(j + 3 * W));
-            }
-            for (; j + W <= inner; j += W)
-                acc0 = R::combine(acc0, cur.template value<B, false>(j));
-            for (; j < inner; ++j)
-                tail = R::combine(tail, cur.template value<T, false>(j));
+            set_plan_row(plan, cur, r);
+            simd::for_lanes_unrolled<T, 4>(cb, ce, [&]<class X>(std::size_t j, auto k) {
+                if constexpr (simd::is_batch_v<X>)
+                    acc[k] = R::combine(acc[k], cur.template value<X, C>(j));
+                else
+                    tail = R::combine(tail, cur.template value<X, C>(j));
+            });
         }
-        return R::combine(
-            tail, R::horizontal(R::combine(R::combine(acc0, acc1), R::combine(acc2, acc3))));
+        return R::combine(tail, R::horizontal(R::combine(R::combine(acc[0], acc[1]),
+                                                         R::combine(acc[2], acc[3]))));
     };
-    auto reduce_flat = [&](std::size_t b, std::size_t e) -> T {
-        auto cur = proto;
-        cur.set_row(0, 0, 0);
-        B acc0 = R::template identity<B>(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        T tail = R::template identity<T>();
-        std::size_t j = b;
-        for (; j + 4 * W <= e; j += 4 * W) {
-            acc0 = R::combine(acc0, cur.template value<B, true>(j));
-            acc1 = R::combine(acc1, cur.template value<B, true>(j + W));
-            acc2 = R::combine(acc2, cur.template value<B, true>(j + 2 * W));
-            acc3 = R::combine(acc3, cur.template value<B, true>(j + 3 * W));
-        }
-        for (; j + W <= e; j += W)
-            acc0 = R::combine(acc0, cur.template value<B, true>(j));
-        for (; j < e; ++j)
-            tail = R::combine(tail, cur.template value<T, true>(j));
-        return R::combine(
-            tail, R::horizontal(R::combine(R::combine(acc0, acc1), R::combine(acc2, acc3))));
+    auto reduce_flat = [&](std::size_t b, std::size_t e) {
+        return reduce_range.template operator()<true>(0, 1, b, e);
+    };
+    auto reduce_rows = [&](std::size_t rb, std::size_t re) {
+        return reduce_range.template operator()<false>(rb, re, 0, inner);
     };
     auto combine = [](T a, T b) { return R::combine(a, b); };
     if (plan.size() == 0) return R::template identity<T>();
@@ -155,8 +140,7 @@ tensor<typename Node::value_type> reduce_axis(const Node& n, std::size_t axis, b
     const std::size_t padded_axis = axis + (max_rank - s.rank());
     if (padded_axis == max_rank - 1) {
         // Along the inner axis: a horizontal reduction per row, rows spread over threads.
-        const std::size_t d1 = plan.dims[1], d2 = plan.dims[2], inner = plan.dims[3];
-        constexpr std::size_t W = simd::width<T>;
+        const std::size_t inner = plan.dims[3];
         using B = simd::batch<T>;
         simd::parallel_for(
             plan.rows(), 1,
@@ -164,14 +148,15 @@ tensor<typename Node::value_type> reduce_axis(const Node& n, std::size_t axis, b
             [&](std::size_t rb, std::size_t re) {
                 auto cur = proto;
                 for (std::size_t r = rb; r < re; ++r) {
-                    cur.set_row(r / (d1 * d2), (r / d2) % d1, r % d2);
+                    set_plan_row(plan, cur, r);
                     B acc = R::template identity<B>();
                     T tail = R::template identity<T>();
-                    std::size_t j = 0;
-                    for (; j + W <= inner; j += W)
-                        acc = R::combine(acc, cur.in.template value<B, false>(j));
-                    for (; j < inner; ++j)
-                        tail = R::combine(tail, cur.in.template value<T, false>(j));
+                    simd::for_lanes<T>(0, inner, [&]<class X>(std::size_t j) {
+                        if constexpr (simd::is_batch_v<X>)
+                            acc = R::combine(acc, cur.in.template value<X, false>(j));
+                        else
+                            tail = R::combine(tail, cur.in.template value<X, false>(j));
+                    });
                     *cur.out.row = R::combine(tail, R::horizontal(acc));
                 }
             });

@@ -14,6 +14,7 @@
 #include "dendrite/config.hpp"
 #include "dendrite/linalg/conv_geometry.hpp"
 #include "dendrite/linalg/detail/unfold_blocks.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/simd.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::linalg {
@@ -35,18 +36,11 @@ inline valid_range valid_columns(std::ptrdiff_t offset, std::size_t stride, std:
 }
 
 /// Copies n elements: rows of an image are a few dozen elements, where a library memcpy call
-/// costs more than the copy. Whole registers, the last one overlapping the one before it, and
-/// masked for a row narrower than a register.
+/// costs more than the copy. Whole registers, then one masked register.
 template <class T>
 inline void copy_run(T* d, const T* s, std::size_t n) noexcept {
-    constexpr std::size_t w = simd::width<T>;
-    if (n < w) {
-        simd::store_partial(d, simd::load_partial(s, n, T(0)), n);
-        return;
-    }
-    for (std::size_t i = 0; i + w < n; i += w)
-        simd::store(d + i, simd::load(s + i));
-    simd::store(d + n - w, simd::load(s + n - w));
+    simd::for_registers<T>(
+        0, n, [&](std::size_t i, auto lanes) { lanes.store(d + i, lanes.load(s + i)); });
 }
 
 }  // namespace detail

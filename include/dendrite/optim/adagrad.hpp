@@ -4,16 +4,15 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "dendrite/config.hpp"
-#include "dendrite/nn/parameter.hpp"
+#include "dendrite/expr/statements.hpp"
+#include "dendrite/optim/detail/dispatch.hpp"
 #include "dendrite/optim/detail/state.hpp"
-#include "dendrite/optim/detail/update_loop.hpp"
 #include "dendrite/optim/optimizer.hpp"
-#include "dendrite/simd/simd.hpp"
+#include "dendrite/tensor/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::optim {
 
@@ -33,8 +32,9 @@ struct adagrad_options {
 ///   s = s + g^2
 ///   w = w - (lr / (1 + (t - 1) lr_decay)) g / (sqrt(s) + eps)
 ///
-/// State: the sum s per parameter ("adagrad.sum.<name>"). Cost per element: one pass reading w, g,
-/// s and writing w, s, with one square root and one division; no allocation after the first step.
+/// State: the sum s per parameter ("adagrad.sum.<name>"). Cost per element: one fused pass
+/// (expr::run) reading w, g, s and writing w, s, with one square root and one division; no
+/// allocation after the first step.
 template <class T>
 class adagrad {
   public:
@@ -48,22 +48,14 @@ class adagrad {
     void step(nn::parameter_list<T>& params) {
         slots_.bind(params, "adagrad");
         const double t = static_cast<double>(steps_ + 1);
-        const T clr = static_cast<T>(options_.lr / (1 + (t - 1) * options_.lr_decay));
-        const T eps = static_cast<T>(options_.eps);
-        const T wd = static_cast<T>(options_.weight_decay);
+        coefficients k;
+        k.clr = static_cast<T>(options_.lr / (1 + (t - 1) * options_.lr_decay));
+        k.eps = static_cast<T>(options_.eps);
+        k.wd = static_cast<T>(options_.weight_decay);
         for (std::size_t i = 0; i < params.size(); ++i) {
             nn::parameter<T>& p = params[i];
-            T* w = p.value.data();
-            const T* g = p.grad.data();
-            detail::dispatch(p.decay && options_.weight_decay != 0, [&](auto decay) {
-                detail::update_loop(p.size(), detail::writes(w, slots_.data(0, i)),
-                                    detail::reads(g), [=](auto& w, auto& s, auto g) {
-                                        using X = std::remove_cvref_t<decltype(w)>;
-                                        if constexpr (decltype(decay)::value) g = g + X(wd) * w;
-                                        s = s + g * g;
-                                        w = w - X(clr) * g / (simd::sqrt(s) + X(eps));
-                                    });
-            });
+            detail::dispatch(p.decay && options_.weight_decay != 0,
+                             [&](auto decay) { update<decltype(decay)::value>(p, i, k); });
         }
         ++steps_;
     }
@@ -88,6 +80,21 @@ class adagrad {
     }
 
   private:
+    /// The step's scalars: the decayed rate, eps and the weight decay.
+    struct coefficients {
+        T clr, eps, wd;
+    };
+
+    /// One parameter's update, the rule above in one pass over w, g and s: g is a register.
+    template <bool Decay>
+    void update(nn::parameter<T>& p, std::size_t i, const coefficients& k) {
+        using expr::assign, expr::when;
+        auto [w, s, g] = expr::hold(p.value, slots_.buffer(0, i), expr::temporary);
+        expr::run(assign(g, p.grad),  //
+                  when<Decay>(assign(g, g + k.wd * w)), assign(s, s + g * g),
+                  assign(w, w - k.clr * g / (sqrt(s) + k.eps)));
+    }
+
     static adagrad_options validated(const adagrad_options& o) {
         if (!(o.lr >= 0)) throw std::invalid_argument("adagrad: learning rate must be >= 0");
         if (!(o.lr_decay >= 0)) throw std::invalid_argument("adagrad: lr_decay must be >= 0");

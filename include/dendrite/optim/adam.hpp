@@ -6,16 +6,15 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "dendrite/config.hpp"
-#include "dendrite/nn/parameter.hpp"
+#include "dendrite/expr/statements.hpp"
+#include "dendrite/optim/detail/dispatch.hpp"
 #include "dendrite/optim/detail/state.hpp"
-#include "dendrite/optim/detail/update_loop.hpp"
 #include "dendrite/optim/optimizer.hpp"
-#include "dendrite/simd/simd.hpp"
+#include "dendrite/tensor/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::optim {
 
@@ -42,8 +41,8 @@ struct adam_options {
 ///
 /// The bias corrections are folded into two scalars per step. State: m and v per parameter
 /// ("<prefix>.m.<name>", "<prefix>.v.<name>", plus "<prefix>.v_max.<name>" with AMSGrad). Cost
-/// per element: one pass reading w, g, m, v and writing w, m, v, with one square root and one
-/// division; no allocation after the first step.
+/// per element: one fused pass (expr::run) reading w, g, m, v and writing w, m, v, with one
+/// square root and one division; no allocation after the first step.
 template <class T>
 class adam {
   public:
@@ -58,51 +57,22 @@ class adam {
         const double t = static_cast<double>(steps_ + 1);
         const double bc1 = 1 - std::pow(options_.beta1, t);
         const double bc2 = 1 - std::pow(options_.beta2, t);
-        const T step_size = static_cast<T>(options_.lr / bc1);
-        const T sqrt_bc2 = static_cast<T>(std::sqrt(bc2));
-        const T b1 = static_cast<T>(options_.beta1), c1 = static_cast<T>(1 - options_.beta1);
-        const T b2 = static_cast<T>(options_.beta2), c2 = static_cast<T>(1 - options_.beta2);
-        const T eps = static_cast<T>(options_.eps);
-        const T wd = static_cast<T>(options_.weight_decay);
-        const T shrink = static_cast<T>(1 - options_.lr * options_.weight_decay);
+        coefficients k;
+        k.step_size = static_cast<T>(options_.lr / bc1);
+        k.sqrt_bc2 = static_cast<T>(std::sqrt(bc2));
+        k.b1 = static_cast<T>(options_.beta1), k.c1 = static_cast<T>(1 - options_.beta1);
+        k.b2 = static_cast<T>(options_.beta2), k.c2 = static_cast<T>(1 - options_.beta2);
+        k.eps = static_cast<T>(options_.eps);
+        k.wd = static_cast<T>(options_.weight_decay);
+        k.shrink = static_cast<T>(1 - options_.lr * options_.weight_decay);
         for (std::size_t i = 0; i < params.size(); ++i) {
             nn::parameter<T>& p = params[i];
-            T* w = p.value.data();
-            const T* g = p.grad.data();
-            T* m = slots_.data(0, i);
-            T* v = slots_.data(1, i);
-            const std::size_t n = p.size();
             const bool decay = p.decay && options_.weight_decay != 0;
-            detail::dispatch(decay && !options_.decoupled, [&](auto l2) {
-                detail::dispatch(decay && options_.decoupled, [&](auto decoupled) {
-                    // One formula for both variants; AMSGrad passes its extra buffer through.
-                    auto formula = [=](auto& w, auto& m, auto& v, auto v_max, auto g) {
-                        using X = std::remove_cvref_t<decltype(w)>;
-                        if constexpr (decltype(l2)::value) g = g + X(wd) * w;
-                        if constexpr (decltype(decoupled)::value) w = w * X(shrink);
-                        m = X(b1) * m + X(c1) * g;
-                        v = X(b2) * v + X(c2) * (g * g);
-                        X denom;
-                        if constexpr (!std::is_null_pointer_v<decltype(v_max)>) {
-                            *v_max = simd::max(*v_max, v);
-                            denom = simd::sqrt(*v_max) / X(sqrt_bc2) + X(eps);
-                        } else {
-                            denom = simd::sqrt(v) / X(sqrt_bc2) + X(eps);
-                        }
-                        w = w - X(step_size) * m / denom;
-                    };
-                    if (options_.amsgrad) {
-                        detail::update_loop(n, detail::writes(w, m, v, slots_.data(2, i)),
-                                            detail::reads(g),
-                                            [&](auto& w, auto& m, auto& v, auto& v_max,
-                                                const auto& g) { formula(w, m, v, &v_max, g); });
-                    } else {
-                        detail::update_loop(n, detail::writes(w, m, v), detail::reads(g),
-                                            [&](auto& w, auto& m, auto& v, const auto& g) {
-                                                formula(w, m, v, nullptr, g);
-                                            });
-                    }
-                });
+            detail::dispatch(options_.amsgrad, [&](auto amsgrad) {
+                constexpr bool ams = decltype(amsgrad)::value;
+                if (!decay) return update<false, false, ams>(p, i, k);
+                if (options_.decoupled) return update<false, true, ams>(p, i, k);
+                update<true, false, ams>(p, i, k);
             });
         }
         ++steps_;
@@ -134,6 +104,28 @@ class adam {
         : options_(validated(options, prefix)), slots_(prefix, kinds(options)) {}
 
   private:
+    /// The step's scalars, bias corrections folded in.
+    struct coefficients {
+        T step_size, sqrt_bc2, b1, c1, b2, c2, eps, wd, shrink;
+    };
+
+    /// One parameter's update, the rule above in one pass over w, g, m, v (and v_max): g is a
+    /// register holding the gradient with its L2 term.
+    template <bool L2, bool Decoupled, bool AMSGrad>
+    void update(nn::parameter<T>& p, std::size_t i, const coefficients& k) {
+        using expr::assign, expr::when;
+        auto [w, m, v, v_max, g] =
+            expr::hold(p.value, slots_.buffer(0, i), slots_.buffer(1, i),
+                       AMSGrad ? &slots_.buffer(2, i) : nullptr, expr::temporary);
+        expr::run(
+            assign(g, p.grad),  //
+            when<L2>(assign(g, g + k.wd * w)), when<Decoupled>(assign(w, w * k.shrink)),
+            assign(m, k.b1 * m + k.c1 * g), assign(v, k.b2 * v + k.c2 * (g * g)),
+            when<AMSGrad>(assign(v_max, max(v_max, v))),
+            when<AMSGrad>(assign(w, w - k.step_size * m / (sqrt(v_max) / k.sqrt_bc2 + k.eps))),
+            when<!AMSGrad>(assign(w, w - k.step_size * m / (sqrt(v) / k.sqrt_bc2 + k.eps))));
+    }
+
     const char* who() const noexcept { return options_.decoupled ? "adamw" : "adam"; }
 
     static std::vector<std::pair<std::string, T>> kinds(const adam_options& o) {

@@ -1,46 +1,44 @@
 #pragma once
 // Gradient clipping over a whole parameter list: by global L2 norm and by value.
 
-#include <array>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
-#include <type_traits>
 
 #include "dendrite/config.hpp"
-#include "dendrite/nn/parameter.hpp"
-#include "dendrite/optim/detail/update_loop.hpp"
+#include "dendrite/expr/evaluate.hpp"
+#include "dendrite/expr/functions.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/parallel.hpp"
 #include "dendrite/simd/simd.hpp"
+#include "dendrite/tensor/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::optim {
 
 namespace detail {
 
 /// sum x_i^2 over [0, n) in one pass: four independent register accumulators per chunk (so the
-/// adds pipeline), chunks split across threads above simd::parallel_threshold and combined in
-/// double, in a fixed order for a given thread count.
+/// adds pipeline), the chunk's remainder added one element at a time after them, in double;
+/// chunks split across threads above simd::parallel_threshold, starting at multiples of 16
+/// registers, and combined in double, in a fixed order for a given thread count.
 template <class T>
 double sum_of_squares(const T* x, std::size_t n) {
     return simd::parallel_reduce(
-        n, update_grain<T>, simd::parallel_threshold, 0.0,
+        n, simd::width<T> * 16, simd::parallel_threshold, 0.0,
         [x](std::size_t begin, std::size_t end) {
-            constexpr std::size_t lanes = simd::width<T>;
             using B = simd::batch<T>;
             B acc[4] = {B(T(0)), B(T(0)), B(T(0)), B(T(0))};
-            std::size_t i = begin;
-            for (; i + 4 * lanes <= end; i += 4 * lanes)
-                for (std::size_t k = 0; k < 4; ++k) {
-                    const B v = simd::load(x + i + k * lanes);
-                    acc[k] = acc[k] + v * v;
-                }
-            for (; i + lanes <= end; i += lanes) {
+            auto registers = [&]<class X>(std::size_t i, auto k) {
                 const B v = simd::load(x + i);
-                acc[0] = acc[0] + v * v;
-            }
+                acc[k] = acc[k] + v * v;
+            };
+            const std::size_t tail =
+                simd::for_whole_registers_unrolled<T, 4>(begin, end, registers);
             double s = static_cast<double>(simd::hsum((acc[0] + acc[1]) + (acc[2] + acc[3])));
-            for (; i < end; ++i)
+            auto elements = [&]<class X>(std::size_t i) {
                 s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+            };
+            simd::for_each_element<T>(tail, end, elements);
             return s;
         },
         [](double a, double b) { return a + b; });
@@ -66,7 +64,8 @@ T grad_norm(const nn::parameter_list<T>& params) {
 /// g * max_norm / (N + eps) when that factor is below 1, and is left alone otherwise. Returns N,
 /// the norm before clipping. When N is infinite or NaN the gradients are left untouched (a
 /// rescale would turn them into NaN or zeros), so the caller can test the result and skip the
-/// step. Cost: one read pass, plus one read-write pass when clipping; no allocation.
+/// step. Cost: one read pass, plus one read-write pass (a fused expression) when clipping; no
+/// allocation.
 template <class T>
 T clip_grad_norm(nn::parameter_list<T>& params, double max_norm, double eps = 1e-6) {
     if (!(max_norm >= 0)) throw std::invalid_argument("clip_grad_norm: max_norm must be >= 0");
@@ -76,11 +75,7 @@ T clip_grad_norm(nn::parameter_list<T>& params, double max_norm, double eps = 1e
     if (factor >= 1) return norm;
     const T f = static_cast<T>(factor);
     for (auto& p : params)
-        detail::update_loop(p.grad.size(), detail::writes(p.grad.data()), std::array<const T*, 0>{},
-                            [f](auto& g) {
-                                using X = std::remove_cvref_t<decltype(g)>;
-                                g = g * X(f);
-                            });
+        p.grad.assign(p.grad * f);
     return norm;
 }
 
@@ -93,11 +88,7 @@ void clip_grad_value(nn::parameter_list<T>& params, double clip) {
     for (auto& p : params) {
         if (!p.grad.is_contiguous())
             throw shape_error("clip_grad_value: gradient of '" + p.name + "' is a strided view");
-        detail::update_loop(p.grad.size(), detail::writes(p.grad.data()), std::array<const T*, 0>{},
-                            [hi](auto& g) {
-                                using X = std::remove_cvref_t<decltype(g)>;
-                                g = simd::max(simd::min(g, X(hi)), simd::neg(X(hi)));
-                            });
+        p.grad.assign(expr::max(expr::min(p.grad, hi), -hi));
     }
 }
 

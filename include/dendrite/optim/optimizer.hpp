@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "dendrite/config.hpp"
-#include "dendrite/nn/parameter.hpp"
+#include "dendrite/tensor/parameter.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::optim {

@@ -4,16 +4,15 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "dendrite/config.hpp"
-#include "dendrite/nn/parameter.hpp"
+#include "dendrite/expr/statements.hpp"
+#include "dendrite/optim/detail/dispatch.hpp"
 #include "dendrite/optim/detail/state.hpp"
-#include "dendrite/optim/detail/update_loop.hpp"
 #include "dendrite/optim/optimizer.hpp"
-#include "dendrite/simd/simd.hpp"
+#include "dendrite/tensor/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::optim {
 
@@ -37,8 +36,9 @@ struct rmsprop_options {
 ///   w = w - lr g / s                                    (otherwise)
 ///
 /// State per parameter: v ("rmsprop.square_avg.<name>"), a when centered ("rmsprop.grad_avg."),
-/// b with momentum ("rmsprop.momentum."). Cost per element: one pass over w, g and the 1 to 3
-/// buffers, with one square root and one division; no allocation after the first step.
+/// b with momentum ("rmsprop.momentum."). Cost per element: one fused pass (expr::run) over w, g
+/// and the 1 to 3 buffers, with one square root and one division; no allocation after the first
+/// step.
 template <class T>
 class rmsprop {
   public:
@@ -50,64 +50,19 @@ class rmsprop {
     /// Applies one update to every parameter from its gradient.
     void step(nn::parameter_list<T>& params) {
         slots_.bind(params, "rmsprop");
-        const T lr = static_cast<T>(options_.lr);
-        const T alpha = static_cast<T>(options_.alpha), c = static_cast<T>(1 - options_.alpha);
-        const T eps = static_cast<T>(options_.eps);
-        const T mu = static_cast<T>(options_.momentum);
-        const T wd = static_cast<T>(options_.weight_decay);
-        const std::size_t grad_avg_kind = 1;
-        const std::size_t momentum_kind = options_.centered ? 2 : 1;
+        coefficients k;
+        k.lr = static_cast<T>(options_.lr);
+        k.alpha = static_cast<T>(options_.alpha), k.c = static_cast<T>(1 - options_.alpha);
+        k.eps = static_cast<T>(options_.eps);
+        k.mu = static_cast<T>(options_.momentum);
+        k.wd = static_cast<T>(options_.weight_decay);
         for (std::size_t i = 0; i < params.size(); ++i) {
             nn::parameter<T>& p = params[i];
-            T* w = p.value.data();
-            const T* g = p.grad.data();
-            T* v = slots_.data(0, i);
-            T* a = options_.centered ? slots_.data(grad_avg_kind, i) : nullptr;
-            T* b = mu != T(0) ? slots_.data(momentum_kind, i) : nullptr;
-            const std::size_t n = p.size();
             detail::dispatch(p.decay && options_.weight_decay != 0, [&](auto decay) {
-                detail::dispatch(a != nullptr, [&](auto centered) {
-                    detail::dispatch(b != nullptr, [&](auto momentum) {
-                        // One formula for the variants; absent buffers arrive as nullptr.
-                        auto formula = [=](auto& w, auto& v, auto a, auto b, auto g) {
-                            using X = std::remove_cvref_t<decltype(w)>;
-                            if constexpr (decltype(decay)::value) g = g + X(wd) * w;
-                            v = X(alpha) * v + X(c) * (g * g);
-                            X s;
-                            if constexpr (decltype(centered)::value) {
-                                *a = X(alpha) * *a + X(c) * g;
-                                s = simd::sqrt(v - *a * *a) + X(eps);
-                            } else {
-                                s = simd::sqrt(v) + X(eps);
-                            }
-                            if constexpr (decltype(momentum)::value) {
-                                *b = X(mu) * *b + g / s;
-                                w = w - X(lr) * *b;
-                            } else {
-                                w = w - X(lr) * (g / s);
-                            }
-                        };
-                        constexpr bool with_a = decltype(centered)::value;
-                        constexpr bool with_b = decltype(momentum)::value;
-                        if constexpr (with_a && with_b)
-                            detail::update_loop(n, detail::writes(w, v, a, b), detail::reads(g),
-                                                [&](auto& w, auto& v, auto& a, auto& b,
-                                                    const auto& g) { formula(w, v, &a, &b, g); });
-                        else if constexpr (with_a)
-                            detail::update_loop(n, detail::writes(w, v, a), detail::reads(g),
-                                                [&](auto& w, auto& v, auto& a, const auto& g) {
-                                                    formula(w, v, &a, nullptr, g);
-                                                });
-                        else if constexpr (with_b)
-                            detail::update_loop(n, detail::writes(w, v, b), detail::reads(g),
-                                                [&](auto& w, auto& v, auto& b, const auto& g) {
-                                                    formula(w, v, nullptr, &b, g);
-                                                });
-                        else
-                            detail::update_loop(n, detail::writes(w, v), detail::reads(g),
-                                                [&](auto& w, auto& v, const auto& g) {
-                                                    formula(w, v, nullptr, nullptr, g);
-                                                });
+                detail::dispatch(options_.centered, [&](auto centered) {
+                    detail::dispatch(k.mu != T(0), [&](auto momentum) {
+                        update<decltype(decay)::value, decltype(centered)::value,
+                               decltype(momentum)::value>(p, i, k);
                     });
                 });
             });
@@ -135,6 +90,30 @@ class rmsprop {
     }
 
   private:
+    /// The step's scalars.
+    struct coefficients {
+        T lr, alpha, c, eps, mu, wd;
+    };
+
+    /// One parameter's update, the rule above in one pass over w, g, v (and a, b): g and the
+    /// scale s are registers.
+    template <bool Decay, bool Centered, bool Momentum>
+    void update(nn::parameter<T>& p, std::size_t i, const coefficients& k) {
+        using expr::assign, expr::when;
+        auto [w, v, a, b, g, s] =
+            expr::hold(p.value, slots_.buffer(0, i), Centered ? &slots_.buffer(1, i) : nullptr,
+                       Momentum ? &slots_.buffer(Centered ? 2 : 1, i) : nullptr, expr::temporary,
+                       expr::temporary);
+        expr::run(assign(g, p.grad),  //
+                  when<Decay>(assign(g, g + k.wd * w)), assign(v, k.alpha * v + k.c * (g * g)),
+                  when<Centered>(assign(a, k.alpha * a + k.c * g)),
+                  when<Centered>(assign(s, sqrt(v - a * a) + k.eps)),
+                  when<!Centered>(assign(s, sqrt(v) + k.eps)),
+                  when<Momentum>(assign(b, k.mu * b + g / s)),
+                  when<Momentum>(assign(w, w - k.lr * b)),
+                  when<!Momentum>(assign(w, w - k.lr * (g / s))));
+    }
+
     static std::vector<std::pair<std::string, T>> kinds(const rmsprop_options& o) {
         std::vector<std::pair<std::string, T>> k{{"square_avg", T(0)}};
         if (o.centered) k.emplace_back("grad_avg", T(0));

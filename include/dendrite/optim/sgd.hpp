@@ -4,16 +4,15 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "dendrite/config.hpp"
-#include "dendrite/nn/parameter.hpp"
+#include "dendrite/expr/statements.hpp"
+#include "dendrite/optim/detail/dispatch.hpp"
 #include "dendrite/optim/detail/state.hpp"
-#include "dendrite/optim/detail/update_loop.hpp"
 #include "dendrite/optim/optimizer.hpp"
-#include "dendrite/simd/simd.hpp"
+#include "dendrite/tensor/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::optim {
 
@@ -36,7 +35,8 @@ struct sgd_options {
 ///   w = w - lr d
 ///
 /// State: one buffer b per parameter when momentum > 0 ("sgd.momentum.<name>"). Cost per
-/// element: one pass reading w, g (and b), writing w (and b); no allocation after the first step.
+/// element: one fused pass (expr::run) reading w, g (and b), writing w (and b); no allocation
+/// after the first step.
 template <class T>
 class sgd {
   public:
@@ -51,43 +51,21 @@ class sgd {
     /// Applies one update to every parameter from its gradient.
     void step(nn::parameter_list<T>& params) {
         slots_.bind(params, "sgd");
-        const T lr = static_cast<T>(options_.lr);
-        const T mu = static_cast<T>(options_.momentum);
-        const T wd = static_cast<T>(options_.weight_decay);
+        coefficients k;
+        k.lr = static_cast<T>(options_.lr);
+        k.mu = static_cast<T>(options_.momentum);
+        k.wd = static_cast<T>(options_.weight_decay);
         // The first step seeds the buffer with the gradient itself, undamped (as PyTorch does).
         const bool first = steps_ == 0;
-        const T keep = first ? T(0) : mu;
-        const T add = first ? T(1) : static_cast<T>(1 - options_.dampening);
+        k.keep = first ? T(0) : k.mu;
+        k.add = first ? T(1) : static_cast<T>(1 - options_.dampening);
         for (std::size_t i = 0; i < params.size(); ++i) {
             nn::parameter<T>& p = params[i];
-            T* w = p.value.data();
-            const T* g = p.grad.data();
-            const std::size_t n = p.size();
-            detail::dispatch(p.decay && wd != T(0), [&](auto decay) {
-                if (mu == T(0)) {
-                    detail::update_loop(n, detail::writes(w), detail::reads(g),
-                                        [=](auto& w, const auto& g) {
-                                            using X = std::remove_cvref_t<decltype(w)>;
-                                            X d = g;
-                                            if constexpr (decltype(decay)::value) d = d + X(wd) * w;
-                                            w = w - X(lr) * d;
-                                        });
-                    return;
-                }
-                T* b = slots_.data(0, i);
+            detail::dispatch(p.decay && k.wd != T(0), [&](auto decay) {
+                constexpr bool d = decltype(decay)::value;
+                if (k.mu == T(0)) return update<d, false, false>(p, i, k);
                 detail::dispatch(options_.nesterov, [&](auto nesterov) {
-                    detail::update_loop(n, detail::writes(w, b), detail::reads(g),
-                                        [=](auto& w, auto& b, const auto& g) {
-                                            using X = std::remove_cvref_t<decltype(w)>;
-                                            X d = g;
-                                            if constexpr (decltype(decay)::value) d = d + X(wd) * w;
-                                            b = X(keep) * b + X(add) * d;
-                                            if constexpr (decltype(nesterov)::value)
-                                                d = d + X(mu) * b;
-                                            else
-                                                d = b;
-                                            w = w - X(lr) * d;
-                                        });
+                    update<d, true, decltype(nesterov)::value>(p, i, k);
                 });
             });
         }
@@ -114,6 +92,24 @@ class sgd {
     }
 
   private:
+    /// The step's scalars: rate, momentum, weight decay, and the buffer's two factors.
+    struct coefficients {
+        T lr, mu, wd, keep, add;
+    };
+
+    /// One parameter's update, the rule above in one pass over w, g (and b): d is a register.
+    template <bool Decay, bool Momentum, bool Nesterov>
+    void update(nn::parameter<T>& p, std::size_t i, const coefficients& k) {
+        using expr::assign, expr::when;
+        auto [w, b, d] =
+            expr::hold(p.value, Momentum ? &slots_.buffer(0, i) : nullptr, expr::temporary);
+        expr::run(assign(d, p.grad),  //
+                  when<Decay>(assign(d, d + k.wd * w)),
+                  when<Momentum>(assign(b, k.keep * b + k.add * d)),
+                  when < Momentum && Nesterov > (assign(d, d + k.mu * b)),
+                  when < Momentum && !Nesterov > (assign(d, b)), assign(w, w - k.lr * d));
+    }
+
     static sgd_options validated(const sgd_options& o) {
         if (!(o.lr >= 0)) throw std::invalid_argument("sgd: learning rate must be >= 0");
         if (!(o.momentum >= 0 && o.momentum < 1))

@@ -35,9 +35,17 @@ concept expression = requires {
 using strides_t = std::array<std::ptrdiff_t, max_rank>;
 
 namespace detail {
-// Defined in expr/evaluate.hpp: one fused pass writing expression `e` into `out`.
+/// The seam between tensors and the evaluator of expressions, which sits above them (expr/
+/// evaluate.hpp, included by every header that evaluates and by dendrite.hpp). A tensor's
+/// assignments call `assign_expression(evaluator_seam{}, out, e, must_fit)`, found through this
+/// tag by argument-dependent lookup where the evaluator is included; where it is not, they fail
+/// to compile with a static_assert naming the header, rather than to link.
+struct evaluator_seam {};
+
 template <class T, class E>
-void assign_expression(tensor<T>& out, const E& e, bool must_fit = false);
+concept evaluator_included = requires(tensor<T>& out, const E& e) {
+    assign_expression(evaluator_seam{}, out, e, true);
+};
 
 /// Writes the row-major strides of s into st, in place: built in a temporary and copied, the
 /// strides were written element by element and read back as one wide load, a store-forwarding
@@ -93,7 +101,7 @@ class tensor {
     /// Evaluates an element-wise expression into a new tensor, in one fused pass.
     template <expression E>
     requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>) tensor(const E& e) : tensor() {
-        detail::assign_expression(*this, e);
+        evaluate(e, /*must_fit=*/false);
     }
 
     /// A contiguous tensor whose elements are left unset (for kernels that overwrite them all).
@@ -136,7 +144,7 @@ class tensor {
     /// Evaluates `e` in one pass, into this tensor's storage when the shapes agree.
     template <expression E>
     requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>) tensor& operator=(const E& e) {
-        detail::assign_expression(*this, e);
+        evaluate(e, /*must_fit=*/false);
         return *this;
     }
 
@@ -146,7 +154,7 @@ class tensor {
     tensor& assign(const E& e) {
         if (data_ == nullptr && size() != 0)
             throw shape_error("tensor::assign: tensor has no storage");
-        detail::assign_expression(*this, e, /*must_fit=*/true);
+        evaluate(e, /*must_fit=*/true);
         return *this;
     }
 
@@ -329,6 +337,17 @@ class tensor {
     }
 
   private:
+    /// One fused pass writing `e` here (see detail::evaluator_seam).
+    template <class E>
+    void evaluate(const E& e, bool must_fit) {
+        if constexpr (detail::evaluator_included<T, E>)
+            assign_expression(detail::evaluator_seam{}, *this, e, must_fit);
+        else
+            static_assert(detail::evaluator_included<T, E>,
+                          "dendrite: evaluating an expression into a tensor needs the evaluator: "
+                          "#include <dendrite/expr/evaluate.hpp> (or <dendrite/dendrite.hpp>)");
+    }
+
     template <class... I>
     std::ptrdiff_t offset_of(I... idx) const noexcept {
         std::ptrdiff_t off = 0;

@@ -2,6 +2,7 @@
 // The register-blocked inner product: an R x (V * width) tile of C accumulated in registers
 // over kc rank-1 updates, then scaled, merged with C, passed through the epilogue and stored.
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -9,6 +10,7 @@
 
 #include "dendrite/config.hpp"
 #include "dendrite/linalg/detail/blocking.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/simd.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
@@ -62,36 +64,35 @@ template <class T, class Epilogue>
     const Epilogue& epi = *static_cast<const Epilogue*>(epi_ptr);
     const B alpha(t.alpha), beta(t.beta);
     const bool read_c = t.beta != T(0);
+    const std::size_t cols = std::min(t.cols, regs * w);
     for (std::size_t r = 0; r < rows; ++r) {
         T* crow = t.c + r * t.ldc;
-        for (std::size_t v = 0; v < regs; ++v) {
-            const std::size_t j = v * w;
-            if (j + w <= t.cols) {
-                B x = acc[r * regs + v] * alpha;
+        const B* a = acc + r * regs;
+        simd::for_registers<T>(0, cols, [&](std::size_t j, auto lanes) {
+            if constexpr (!decltype(lanes)::partial) {
+                B x = a[j / w] * alpha;
                 if (read_c) x = simd::fma(beta, simd::load(crow + j), x);
                 if (t.last) x = epi(x, t.i + r, t.j + j);
                 simd::store(crow + j, x);
-            } else if (j >= t.cols) {
-                continue;
             } else if constexpr (edge_aware_epilogue<Epilogue, T>) {
                 // The right edge as one masked register: the epilogue (an activation's vector
                 // code) runs once rather than once per column.
-                const std::size_t n = t.cols - j;
-                B x = acc[r * regs + v] * alpha;
-                if (read_c) x = simd::fma(beta, simd::load_partial(crow + j, n, T(0)), x);
+                const std::size_t n = lanes.count();
+                B x = a[j / w] * alpha;
+                if (read_c) x = simd::fma(beta, lanes.load(crow + j), x);
                 if (t.last) x = epi(x, t.i + r, t.j + j, n);
-                simd::store_partial(crow + j, x, n);
+                lanes.store(crow + j, x);
             } else {
                 alignas(simd::alignment) T tmp[w];
-                simd::store_aligned(tmp, acc[r * regs + v]);
-                for (std::size_t l = j; l < t.cols; ++l) {
-                    T x = tmp[l - j] * t.alpha;
-                    if (read_c) x = t.beta * crow[l] + x;
-                    if (t.last) x = epi(x, t.i + r, t.j + l);
-                    crow[l] = x;
+                simd::store_aligned(tmp, a[j / w]);
+                for (std::size_t l = 0; l < lanes.count(); ++l) {
+                    T x = tmp[l] * t.alpha;
+                    if (read_c) x = t.beta * crow[j + l] + x;
+                    if (t.last) x = epi(x, t.i + r, t.j + j + l);
+                    crow[j + l] = x;
                 }
             }
-        }
+        });
     }
 }
 

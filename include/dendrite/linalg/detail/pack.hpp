@@ -9,6 +9,7 @@
 #include "dendrite/config.hpp"
 #include "dendrite/linalg/detail/blocking.hpp"
 #include "dendrite/linalg/operand.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/simd.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
@@ -36,6 +37,17 @@ DENDRITE_ALWAYS_INLINE T scatter_run(const S& src, std::size_t r, std::size_t c,
     return simd::hsum(x);
 }
 
+/// Elements (r, c) .. of S in the lanes of a register (simd::for_registers's `lanes`): a whole
+/// register, or the first lanes.count() elements, zero past them.
+template <class T, class S, class Lanes>
+DENDRITE_ALWAYS_INLINE simd::batch<T> run_of(const S& src, std::size_t r, std::size_t c,
+                                             Lanes lanes) {
+    if constexpr (Lanes::partial)
+        return src.get_first(r, c, lanes.count());
+    else
+        return src.template get<simd::batch<T>>(r, c);
+}
+
 /// Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of op(A) into slivers of mr rows:
 /// dst[s * mr * kc + q * mr + r] = op(A)[i0 + s * mr + r][p0 + q]. Rows past mc are left unset
 /// (the edge kernel does not read them); up to simd::width<T> elements past the block may be
@@ -60,34 +72,35 @@ void pack_a(const operand<S>& a, std::size_t i0, std::size_t mc, std::size_t p0,
                     simd::store(d, a.src.template get<B>(p0 + q, i));
                     continue;
                 }
-                std::size_t r = 0;
-                for (; r + w <= rows; r += w)
-                    simd::store(d + r, a.src.template get<B>(p0 + q, i + r));
-                if (r < rows)
-                    simd::store_partial(d + r, a.src.get_first(p0 + q, i + r, rows - r), rows - r);
+                simd::for_registers<T>(0, rows, [&](std::size_t r, auto lanes) {
+                    lanes.store(d + r, run_of<T>(a.src, p0 + q, i + r, lanes));
+                });
             }
         } else {
             // op(A)[i][p] = S(i, p): read w depths of w rows, transpose in registers, store w
             // depth steps. Stores spill past mr as above, so steps go in ascending order.
             constexpr std::size_t groups = (mr + w - 1) / w;
-            std::size_t q = 0;
-            for (; q + w <= kc; q += w) {
-                B blk[groups][w];
-                for (std::size_t g = 0; g < groups; ++g) {
+            simd::for_registers<T>(0, kc, [&](std::size_t q, auto lanes) {
+                if constexpr (!decltype(lanes)::partial) {
+                    B blk[groups][w];
+                    for (std::size_t g = 0; g < groups; ++g) {
+                        for (std::size_t l = 0; l < w; ++l)
+                            blk[g][l] = g * w + l < rows
+                                            ? a.src.template get<B>(i + g * w + l, p0 + q)
+                                            : B(T(0));
+                        simd::transpose(blk[g]);
+                    }
                     for (std::size_t l = 0; l < w; ++l)
-                        blk[g][l] = g * w + l < rows ? a.src.template get<B>(i + g * w + l, p0 + q)
-                                                     : B(T(0));
-                    simd::transpose(blk[g]);
+                        for (std::size_t g = 0; g < groups; ++g)
+                            simd::store(dst + (q + l) * mr + g * w, blk[g][l]);
+                } else {
+                    // The last kc % w depths: each row's run in one register (an operand's
+                    // formula evaluated once per register, not per element), scattered to its
+                    // depth steps.
+                    for (std::size_t r = 0; r < rows; ++r)
+                        scatter_run(a.src, i + r, p0 + q, lanes.count(), dst + q * mr + r, mr);
                 }
-                for (std::size_t l = 0; l < w; ++l)
-                    for (std::size_t g = 0; g < groups; ++g)
-                        simd::store(dst + (q + l) * mr + g * w, blk[g][l]);
-            }
-            // The last kc % w depths: each row's run in one register (an operand's formula
-            // evaluated once per register, not per element), scattered to its depth steps.
-            if (q < kc)
-                for (std::size_t r = 0; r < rows; ++r)
-                    scatter_run(a.src, i + r, p0 + q, kc - q, dst + q * mr + r, mr);
+            });
         }
     }
 }
@@ -119,17 +132,17 @@ void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0,
                         simd::store_aligned(dst + q * nr + v * w, x);
                     }
             } else {
-                const std::size_t full = cols / w, rest = cols % w;
-                for (std::size_t q = 0; q < kc; ++q)
-                    for (std::size_t v = 0; v < nv; ++v) {
-                        B x(T(0));
-                        if (v < full)
-                            x = b.src.template get<B>(p0 + q, j + v * w);
-                        else if (v == full && rest)
-                            x = b.src.get_first(p0 + q, j + v * w, rest);
-                        acc[v] += x;
-                        simd::store_aligned(dst + q * nr + v * w, x);
-                    }
+                // The sliver's columns in registers, the last one masked; zeros past them.
+                const std::size_t used = (cols + w - 1) / w;
+                for (std::size_t q = 0; q < kc; ++q) {
+                    simd::for_registers<T>(0, cols, [&](std::size_t c, auto lanes) {
+                        const B x = run_of<T>(b.src, p0 + q, j + c, lanes);
+                        acc[c / w] += x;
+                        simd::store_aligned(dst + q * nr + c, x);
+                    });
+                    for (std::size_t v = used; v < nv; ++v)
+                        simd::store_aligned(dst + q * nr + v * w, B(T(0)));
+                }
             }
             if (sums) {
                 alignas(simd::alignment) T tot[nr];
@@ -143,24 +156,35 @@ void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0,
             B acc[nv];
             for (std::size_t v = 0; v < nv; ++v)
                 acc[v] = B(T(0));
-            std::size_t q = 0;
-            for (; q + w <= kc; q += w)
-                for (std::size_t v = 0; v < nv; ++v) {
-                    B blk[w];
-                    for (std::size_t l = 0; l < w; ++l)
-                        blk[l] = b.src.template get<B>(j + v * w + l, p0 + q);
-                    simd::transpose(blk);
-                    for (std::size_t l = 0; l < w; ++l) {
-                        acc[v] += blk[l];
-                        simd::store_aligned(dst + (q + l) * nr + v * w, blk[l]);
-                    }
-                }
             alignas(simd::alignment) T tot[nr];
-            for (std::size_t v = 0; v < nv; ++v)
-                simd::store_aligned(tot + v * w, acc[v]);
-            if (q < kc)
-                for (std::size_t c = 0; c < nr; ++c)
-                    tot[c] += scatter_run(b.src, j + c, p0 + q, kc - q, dst + q * nr + c, nr);
+            auto total = [&] {
+                for (std::size_t v = 0; v < nv; ++v)
+                    simd::store_aligned(tot + v * w, acc[v]);
+            };
+            bool totalled = false;
+            simd::for_registers<T>(0, kc, [&](std::size_t q, auto lanes) {
+                if constexpr (!decltype(lanes)::partial) {
+                    for (std::size_t v = 0; v < nv; ++v) {
+                        B blk[w];
+                        for (std::size_t l = 0; l < w; ++l)
+                            blk[l] = b.src.template get<B>(j + v * w + l, p0 + q);
+                        simd::transpose(blk);
+                        for (std::size_t l = 0; l < w; ++l) {
+                            acc[v] += blk[l];
+                            simd::store_aligned(dst + (q + l) * nr + v * w, blk[l]);
+                        }
+                    }
+                } else {
+                    // The registers' column sums first, then each column's last depths: the
+                    // order of the additions a column's sum has always had.
+                    total();
+                    totalled = true;
+                    for (std::size_t c = 0; c < nr; ++c)
+                        tot[c] +=
+                            scatter_run(b.src, j + c, p0 + q, lanes.count(), dst + q * nr + c, nr);
+                }
+            });
+            if (!totalled) total();
             if (sums)
                 for (std::size_t c = 0; c < nr; ++c)
                     sums[s + c] += tot[c];
@@ -174,8 +198,9 @@ void pack_b(const operand<S>& b, std::size_t p0, std::size_t kc, std::size_t j0,
                     continue;
                 }
                 T tot = 0;
-                for (std::size_t q = 0; q < kc; q += w)
-                    tot += scatter_run(b.src, j + c, p0 + q, std::min(w, kc - q), d + q * nr, nr);
+                simd::for_registers<T>(0, kc, [&](std::size_t q, auto lanes) {
+                    tot += scatter_run(b.src, j + c, p0 + q, lanes.count(), d + q * nr, nr);
+                });
                 if (sums) sums[s + c] += tot;
             }
         }

@@ -19,6 +19,7 @@
 
 #include "dendrite/config.hpp"
 #include "dendrite/linalg/conv_geometry.hpp"
+#include "dendrite/simd/loop.hpp"
 #include "dendrite/simd/simd.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::linalg::detail {
@@ -57,17 +58,20 @@ struct position_block {
 /// True when a register of positions spans several output rows, each register reads within
 /// two registers of the input, and the kernel fits position_block: when the block unfolding
 /// pays (3.7x im2col and 2.3x col2im on LeNet's second layer, 8-wide rows).
-inline bool block_unfold_applies(std::size_t w, std::size_t in_w, std::size_t out_w,
-                                 std::size_t positions, std::size_t kh, std::size_t kw) {
+template <class T>
+bool block_unfold_applies(std::size_t in_w, std::size_t out_w, std::size_t positions,
+                          std::size_t kh, std::size_t kw) {
+    constexpr std::size_t w = simd::width<T>;
     // Rows as wide as a register are already whole-register copies in the general unfolding,
     // which measured faster there (LeNet's 24- and 28-wide first layer: 1.4x).
     if (out_w == 0 || out_w >= w || out_w > in_w || kh > 32 || kw > 32) return false;
-    for (std::size_t p0 = 0; p0 < positions; p0 += w) {
-        const std::size_t last = std::min(p0 + w, positions) - 1;
+    bool fits = true;
+    simd::for_registers<T>(0, positions, [&](std::size_t p0, auto lanes) {
+        const std::size_t last = p0 + lanes.count() - 1;
         const std::size_t span = (last / out_w - p0 / out_w) * in_w + last % out_w - p0 % out_w;
-        if (span >= 2 * w) return false;
-    }
-    return true;
+        fits = fits && span < 2 * w;
+    });
+    return fits;
 }
 
 template <class T>
@@ -254,8 +258,7 @@ bool use_block_unfold(const conv_geometry& g) {
 #if defined(__AVX512F__)
     if constexpr (has_block_unfold<T>)
         return g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
-               block_unfold_applies(simd::width<T>, g.width, g.out_w(), g.positions(), g.kernel_h,
-                                    g.kernel_w);
+               block_unfold_applies<T>(g.width, g.out_w(), g.positions(), g.kernel_h, g.kernel_w);
 #endif
     (void)g;
     return false;

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "dendrite/config.hpp"
-#include "dendrite/nn/parameter.hpp"
 #include "dendrite/optim/optimizer.hpp"
+#include "dendrite/tensor/parameter.hpp"
 #include "dendrite/tensor/tensor.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::optim::detail {
@@ -82,8 +82,8 @@ class slot_buffers {
     }
 
     /// Buffer `kind` (index into the kinds given at construction) of parameter i.
-    T* data(std::size_t kind, std::size_t i) noexcept {
-        return buffers_[i * kinds_.size() + kind].data();
+    tensor<T>& buffer(std::size_t kind, std::size_t i) noexcept {
+        return buffers_[i * kinds_.size() + kind];
     }
     const tensor<T>& buffer(std::size_t kind, std::size_t i) const noexcept {
         return buffers_[i * kinds_.size() + kind];
