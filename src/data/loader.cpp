@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "dendrite/data/error.hpp"
+#include "dendrite/simd/parallel.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::data {
 
@@ -36,6 +37,18 @@ void gather_rows(const float* x, const std::int32_t* y, std::size_t row, const s
         std::memcpy(dst_x + k * row, x + rows[k] * row, bytes);
         dst_y[k] = y[rows[k]];
     }
+}
+
+// gather_rows over the library's threads (inline below 64 KiB): the copy is bound by memory
+// latency and bandwidth, which two cores use better than one.
+void gather_rows_parallel(const float* x, const std::int32_t* y, std::size_t row,
+                          const std::size_t* rows, std::size_t begin, std::size_t end, float* dst_x,
+                          std::int32_t* dst_y) {
+    constexpr std::size_t min_bytes = std::size_t{64} << 10;
+    const std::size_t min_rows = std::max<std::size_t>(1, min_bytes / (row * sizeof(float) + 1));
+    simd::parallel_for(end - begin, 1, min_rows, [&](std::size_t b, std::size_t e) {
+        gather_rows(x, y, row, rows, begin + b, begin + e, begin + e, dst_x, dst_y);
+    });
 }
 
 bool several_cpus() noexcept {
@@ -157,7 +170,7 @@ struct batch_loader::prefetcher {
             std::memcpy(t.x.data(), partial->x.data(), have * row * sizeof(float));
             std::memcpy(t.y.data(), partial->y.data(), have * sizeof(std::int32_t));
         }
-        gather_rows(x, y, row, rows, have, count, count, t.x.data(), t.y.data());
+        gather_rows_parallel(x, y, row, rows, have, count, t.x.data(), t.y.data());
         current = target;
         return t;
     }
@@ -320,8 +333,8 @@ const batch& batch_loader::at(std::size_t i) {
             prefetch_->post(epoch_, i + 1, order_.data() + end, next_end - end);
         }
     } else {
-        gather_rows(data_.x.data(), data_.y.data(), data_.example_size(), order_.data() + begin, 0,
-                    count, count, x_buffer_.data(), y_buffer_.data());
+        gather_rows_parallel(data_.x.data(), data_.y.data(), data_.example_size(),
+                             order_.data() + begin, 0, count, x_buffer_.data(), y_buffer_.data());
         // A view of the buffer's first rows: rebinding a tensor handle allocates nothing.
         current_.x = count == x_buffer_.dim(0) ? x_buffer_ : x_buffer_.rows(0, count);
         current_.y = std::span<const std::int32_t>(y_buffer_.data(), count);
