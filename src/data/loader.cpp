@@ -1,6 +1,7 @@
 #include "dendrite/data/loader.hpp"
 #include "dendrite/config.hpp"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -59,8 +60,8 @@ bool several_cpus() noexcept {
 
 }  // namespace
 
-// The background gathering of a shuffling loader. Three buffers ("slots") move between the
-// caller and one thread through an atomic state each:
+// The background gathering of a shuffling loader. Buffers ("slots") move between the caller and
+// one thread through an atomic state each:
 //
 //   free --post--> queued --thread--> writing --thread--> ready --take--> owned --take--> free
 //
@@ -69,8 +70,14 @@ bool several_cpus() noexcept {
 // `done`), gathers the rest into another slot, and the thread, seeing the slot abandoned, stops
 // and frees it. Each transition out of queued or writing is a compare-exchange, so the caller and
 // the thread never both think they own a slot, and the caller never waits for the thread (which,
-// at the lowest priority, may not run for a long time). At most one slot is owned (the batch
-// handed out) and at most one is being written, so a third is always free for the next job.
+// at the lowest priority, may not run for a long time).
+//
+// The thread works `ahead` batches ahead (about 2 MiB of them). Waking it costs the caller a
+// system call and an inter-processor interrupt, 10 us in a virtual machine: more than gathering
+// a batch of 32 images. So the caller wakes it only once half of the batches ahead wait for it,
+// and the thread then gathers all of them before it sleeps again. Slots: the batch handed out,
+// `ahead` jobs, and at most one being written after it was abandoned (the thread writes one slot
+// at a time), so posting always finds a free one.
 struct batch_loader::prefetcher {
     enum : int { free_slot, queued, writing, ready, owned, abandoned };
 
@@ -79,26 +86,41 @@ struct batch_loader::prefetcher {
         std::vector<std::int32_t> y;
         std::vector<std::size_t> rows;
         std::size_t count = 0;
-        std::uint64_t epoch = 0;
         std::size_t index = 0;
+        bool outstanding = false;  // posted and neither taken nor cancelled (the caller's view)
+        std::atomic<std::uint64_t> order{0};  // posting order: the thread takes the oldest first
         std::atomic<int> state{free_slot};
         std::atomic<std::size_t> done{0};
     };
 
+    static constexpr std::size_t ahead_bytes = std::size_t{2} << 20, max_ahead = 32;
+
     const float* x;
     const std::int32_t* y;
-    std::size_t row;
-    slot slots[3];
-    int job = -1, current = -1;
+    std::size_t row, batch_size, n, ahead;
+    std::vector<slot> slots;
+    // The caller's side: the batch handed out, the epoch, the batch expected next, and the end of
+    // the batches queued after it.
+    int current = -1;
+    std::uint64_t posts = 0;
+    std::size_t next = 0, posted_end = 0;
     bool no_thread = false;
-    std::atomic<std::uint32_t> posted{0};
+    std::atomic<std::uint32_t> wakes{0};
     std::atomic<bool> stop{false};
     std::thread worker;
 
-    prefetcher(const dataset& ds, std::size_t batch_size)
-        : x(ds.x.data()), y(ds.y.data()), row(ds.example_size()) {
+    prefetcher(const dataset& ds, std::size_t batch)
+        : x(ds.x.data()),
+          y(ds.y.data()),
+          row(ds.example_size()),
+          batch_size(batch),
+          n(ds.size()),
+          ahead(std::clamp<std::size_t>(
+              ahead_bytes / std::max<std::size_t>(1, std::min(batch, n) * row * sizeof(float)), 1,
+              max_ahead)),
+          slots(ahead + 2) {
         dendrite::shape s = ds.x.shape();
-        s[0] = std::min(batch_size, ds.size());
+        s[0] = std::min(batch_size, n);
         for (slot& k : slots) {
             k.x = tensor<float>::uninitialized(s);
             k.y.resize(s[0]);
@@ -107,65 +129,89 @@ struct batch_loader::prefetcher {
     }
 
     ~prefetcher() {
-        cancel();
+        cancel_all();
         stop.store(true, std::memory_order_release);
-        posted.fetch_add(1, std::memory_order_release);
-        posted.notify_one();
+        wake();
         if (worker.joinable()) worker.join();
     }
 
-    // Gives up the outstanding job, if any.
-    void cancel() noexcept {
-        if (job < 0) return;
-        slot& j = slots[job];
-        job = -1;
+    void wake() noexcept {
+        wakes.fetch_add(1, std::memory_order_release);
+        wakes.notify_one();
+    }
+
+    // Gives up the job of slot k.
+    static void cancel(slot& k) noexcept {
+        k.outstanding = false;
         int s = queued;
-        if (j.state.compare_exchange_strong(s, free_slot, std::memory_order_acq_rel)) return;
+        if (k.state.compare_exchange_strong(s, free_slot, std::memory_order_acq_rel)) return;
         if (s == writing &&
-            j.state.compare_exchange_strong(s, abandoned, std::memory_order_acq_rel))
+            k.state.compare_exchange_strong(s, abandoned, std::memory_order_acq_rel))
             return;
-        j.state.store(free_slot, std::memory_order_release);  // it was ready
+        k.state.store(free_slot, std::memory_order_release);  // it was ready
     }
 
-    int claim_free() noexcept {
-        for (int k = 0; k < 3; ++k) {
-            int f = free_slot;
-            if (slots[k].state.compare_exchange_strong(f, owned, std::memory_order_acquire))
-                return k;
-        }
-        return -1;
+    void cancel_all() noexcept {
+        for (slot& k : slots)
+            if (k.outstanding) cancel(k);
     }
 
-    // Batch (epoch, index) made of the examples rows[0, count), in an owned slot; the slot of the
-    // previous batch is released.
-    slot& take(std::uint64_t epoch, std::size_t index, const std::size_t* rows, std::size_t count) {
-        if (current >= 0) slots[current].state.store(free_slot, std::memory_order_release);
+    // A new epoch (its order in `order`, `batches` batches): the batches from the first on are
+    // queued.
+    void start_epoch(std::size_t batches, const std::size_t* order) {
+        cancel_all();
+        next = posted_end = 0;
+        post_ahead(batches, order);
+    }
+
+    // Every job cancelled, and the next batch asked for taken as out of order.
+    void forget() noexcept {
+        cancel_all();
+        next = posted_end = static_cast<std::size_t>(-1);
+    }
+
+    // Batch `index` of the current epoch, made of the examples rows[0, count), in an owned slot;
+    // the slot of the previous batch is released. Asked for out of order, every job is cancelled.
+    slot& take(std::size_t index, const std::size_t* rows, std::size_t count) {
+        if (current >= 0)
+            slots[static_cast<std::size_t>(current)].state.store(free_slot,
+                                                                 std::memory_order_release);
         current = -1;
+        if (index != next) {
+            cancel_all();
+            posted_end = index + 1;
+        }
+        next = index + 1;
         int target = -1;
         const slot* partial = nullptr;
         std::size_t have = 0;
-        if (job >= 0) {
-            slot& j = slots[job];
-            const bool same = j.epoch == epoch && j.index == index;
+        for (std::size_t k = 0; k < slots.size(); ++k) {
+            slot& j = slots[k];
+            if (!j.outstanding || j.index != index) continue;
+            j.outstanding = false;
             int s = queued;
             if (j.state.compare_exchange_strong(s, owned, std::memory_order_acq_rel)) {
-                target = job;
+                target = static_cast<int>(k);  // never started: gathered below
             } else if (s == writing &&
                        j.state.compare_exchange_strong(s, abandoned, std::memory_order_acq_rel)) {
-                if (same) {
-                    partial = &j;
-                    have = j.done.load(std::memory_order_acquire);
-                }
+                partial = &j;
+                have = j.done.load(std::memory_order_acquire);
             } else {  // ready
                 j.state.store(owned, std::memory_order_relaxed);
-                target = job;
-                have = same ? count : 0;
+                target = static_cast<int>(k);
+                have = count;
             }
-            job = -1;
+            break;
         }
-        if (target < 0) target = claim_free();
-        if (target < 0) throw std::logic_error("batch_loader: no free gather buffer");
-        slot& t = slots[target];
+        if (target < 0) {
+            for (std::size_t k = 0; k < slots.size() && target < 0; ++k) {
+                int f = free_slot;
+                if (slots[k].state.compare_exchange_strong(f, owned, std::memory_order_acquire))
+                    target = static_cast<int>(k);
+            }
+            if (target < 0) throw std::logic_error("batch_loader: no free gather buffer");
+        }
+        slot& t = slots[static_cast<std::size_t>(target)];
         if (partial && have > 0) {
             std::memcpy(t.x.data(), partial->x.data(), have * row * sizeof(float));
             std::memcpy(t.y.data(), partial->y.data(), have * sizeof(std::int32_t));
@@ -175,51 +221,93 @@ struct batch_loader::prefetcher {
         return t;
     }
 
-    // Queues batch (epoch, index), made of rows[0, count), for the thread.
-    void post(std::uint64_t epoch, std::size_t index, const std::size_t* rows, std::size_t count) {
-        cancel();
+    // Queues the batches of the `ahead` after the last one taken (of `batches`, in the order
+    // `order`) that are not queued yet; wakes the thread once half of them wait for it.
+    void post_ahead(std::size_t batches, const std::size_t* order) {
         if (no_thread) return;
-        int k = -1;
-        for (int i = 0; i < 3 && k < 0; ++i)
-            if (slots[i].state.load(std::memory_order_acquire) == free_slot) k = i;
-        if (k < 0) return;
-        slot& s = slots[k];
-        std::copy(rows, rows + count, s.rows.begin());
-        s.count = count;
-        s.epoch = epoch;
-        s.index = index;
-        s.done.store(0, std::memory_order_relaxed);
-        s.state.store(queued, std::memory_order_release);
-        job = k;
+        const std::size_t end = std::min(batches, next + ahead);
+        for (; posted_end < end; ++posted_end) {
+            slot* s = nullptr;
+            for (slot& k : slots)
+                if (!k.outstanding && k.state.load(std::memory_order_acquire) == free_slot) {
+                    s = &k;
+                    break;
+                }
+            if (!s) break;
+            const std::size_t begin = posted_end * batch_size;
+            const std::size_t count = std::min(batch_size, n - begin);
+            std::copy(order + begin, order + begin + count, s->rows.begin());
+            s->count = count;
+            s->index = posted_end;
+            s->outstanding = true;
+            s->order.store(++posts, std::memory_order_relaxed);
+            s->done.store(0, std::memory_order_relaxed);
+            s->state.store(queued, std::memory_order_release);
+        }
+        std::size_t waiting = 0;
+        for (const slot& k : slots)
+            waiting += k.outstanding && k.state.load(std::memory_order_relaxed) == queued;
+        if (waiting == 0 || 2 * waiting < ahead) return;
         if (!worker.joinable()) {
             try {
                 worker = std::thread([this] { run(); });
             } catch (const std::system_error&) {
                 no_thread = true;  // the caller gathers every batch itself
-                cancel();
+                cancel_all();
                 return;
             }
         }
-        posted.fetch_add(1, std::memory_order_release);
-        posted.notify_one();
+        wake();
     }
 
     void run() noexcept {
+        below_the_caller();
+        for (;;) {
+            const std::uint32_t seen = wakes.load(std::memory_order_acquire);
+            while (slot* s = claim_oldest())
+                fill(*s);
+            if (stop.load(std::memory_order_acquire)) return;
+            wakes.wait(seen, std::memory_order_acquire);
+        }
+    }
+
+    // The queued slot posted first, now being written; null when none is queued.
+    slot* claim_oldest() noexcept {
+        for (;;) {
+            slot* oldest = nullptr;
+            std::uint64_t first = 0;
+            for (slot& k : slots)
+                if (k.state.load(std::memory_order_relaxed) == queued) {
+                    const std::uint64_t o = k.order.load(std::memory_order_relaxed);
+                    if (!oldest || o < first) {
+                        oldest = &k;
+                        first = o;
+                    }
+                }
+            if (!oldest) return nullptr;
+            int q = queued;
+            if (oldest->state.compare_exchange_strong(q, writing, std::memory_order_acq_rel))
+                return oldest;
+        }
+    }
+    // Only CPU time the training threads do not want. This thread starts with the policy of the
+    // one that created it: a real-time caller's goes one priority below it (SCHED_IDLE would put
+    // it behind every ordinary process, which the caller asked to run ahead of); any other goes
+    // to SCHED_IDLE.
+    static void below_the_caller() noexcept {
+        int policy = SCHED_OTHER;
+        sched_param param{};
+        if (pthread_getschedparam(pthread_self(), &policy, &param) != 0) return;
+        if ((policy == SCHED_FIFO || policy == SCHED_RR) &&
+            param.sched_priority > sched_get_priority_min(policy)) {
+            --param.sched_priority;
+            pthread_setschedparam(pthread_self(), policy, &param);
+            return;
+        }
 #ifdef SCHED_IDLE
-        // Only CPU time nothing else wants: never a training thread's.
         const sched_param lowest{};
         pthread_setschedparam(pthread_self(), SCHED_IDLE, &lowest);
 #endif
-        std::uint32_t seen = 0;
-        for (;;) {
-            posted.wait(seen, std::memory_order_acquire);
-            seen = posted.load(std::memory_order_acquire);
-            if (stop.load(std::memory_order_acquire)) return;
-            for (slot& s : slots) {
-                int q = queued;
-                if (s.state.compare_exchange_strong(q, writing, std::memory_order_acq_rel)) fill(s);
-            }
-        }
     }
 
     // Gathers s a few rows at a time, publishing each step, until done or abandoned.
@@ -305,8 +393,7 @@ batch_loader::epoch_range batch_loader::next_epoch() {
     if (options_.shuffle) shuffle_order();
     ++epoch_;
     current_index_ = static_cast<std::size_t>(-1);
-    if (prefetch_)
-        prefetch_->post(epoch_, 0, order_.data(), std::min(options_.batch_size, data_.size()));
+    if (prefetch_) prefetch_->start_epoch(batches_per_epoch(), order_.data());
     return epoch_range(this);
 }
 
@@ -325,13 +412,10 @@ const batch& batch_loader::at(std::size_t i) {
         current_.x = data_.x.rows(begin, end);
         current_.y = std::span<const std::int32_t>(data_.y.data() + begin, count);
     } else if (prefetch_) {
-        const prefetcher::slot& s = prefetch_->take(epoch_, i, order_.data() + begin, count);
+        const prefetcher::slot& s = prefetch_->take(i, order_.data() + begin, count);
         current_.x = count == s.x.dim(0) ? s.x : s.x.rows(0, count);
         current_.y = std::span<const std::int32_t>(s.y.data(), count);
-        if (i + 1 < batches_per_epoch()) {
-            const std::size_t next_end = std::min(end + options_.batch_size, data_.size());
-            prefetch_->post(epoch_, i + 1, order_.data() + end, next_end - end);
-        }
+        prefetch_->post_ahead(batches_per_epoch(), order_.data());
     } else {
         gather_rows_parallel(data_.x.data(), data_.y.data(), data_.example_size(),
                              order_.data() + begin, 0, count, x_buffer_.data(), y_buffer_.data());
@@ -352,7 +436,7 @@ void batch_loader::restore(const loader_state& s) {
     epoch_ = s.epoch;
     epoch_start_ = s.generator;
     current_index_ = static_cast<std::size_t>(-1);
-    if (prefetch_) prefetch_->cancel();
+    if (prefetch_) prefetch_->forget();
     if (epoch_ > 0 && options_.shuffle) {
         shuffle_order();
     } else {

@@ -25,8 +25,8 @@ struct loader_options {
     bool drop_last = false;
     /// Seed of the shuffling generator: the same seed gives the same orders.
     std::uint64_t seed = 0;
-    /// With shuffling, gather the next batch on a background thread while the caller works on the
-    /// current one (see batch_loader). The batches are the same either way; only their timing
+    /// With shuffling, gather the next batches on a background thread while the caller works on
+    /// the current one (see batch_loader). The batches are the same either way; only their timing
     /// differs. The data set's x must then not change while the loader is in use, since rows are
     /// read ahead.
     bool prefetch = true;
@@ -67,13 +67,17 @@ struct loader_state {
 /// next batch is fetched. Either way a steady-state epoch performs no heap allocation.
 ///
 /// Cost per shuffled batch: one copy of its rows (memcpy per example, the next rows prefetched);
-/// per epoch: an O(n) shuffle. With options.prefetch (and more than one CPU), handing out batch i
-/// queues batch i + 1 for a background thread of the lowest scheduling class (SCHED_IDLE), which
-/// runs only on a CPU nothing else wants: on one training thread the copy moves to the idle core,
-/// on a thread pool that fills every core it uses the gaps between parallel regions, and it never
-/// takes time from the training step itself. Fetching batch i + 1 never waits for that thread: the
-/// rows it has not finished are gathered by the caller, so the worst case is the copy without
-/// prefetching. One thread per shuffling loader, started by its first epoch.
+/// per epoch: an O(n) shuffle. With options.prefetch (and more than one CPU), a background thread
+/// gathers the batches after the one handed out (about 2 MiB of them, at least one) while the
+/// caller trains. It runs in the lowest scheduling class (SCHED_IDLE; one real-time priority
+/// below its creator when that one is real-time), so it only takes CPU time nothing else wants:
+/// the idle core when training uses one thread, the gaps between parallel regions when it uses
+/// all of them; it never takes time from the training step itself. Fetching a batch never waits
+/// for that thread: rows it has not finished are gathered by the caller, on the library's threads,
+/// so the worst case is the copy without prefetching. The caller wakes the thread only when half
+/// of the batches ahead wait for it, so the wake-up (a system call and an interrupt) is paid once
+/// per several small batches. One thread per shuffling loader, started by its first epoch;
+/// memory: ahead + 2 batches.
 class batch_loader {
   public:
     /// Takes `ds` by value: x is shared, not copied. Throws data_error when ds is inconsistent
