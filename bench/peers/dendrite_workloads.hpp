@@ -1,6 +1,6 @@
 #pragma once
 // Our side of the peer comparisons, written with the public API the way a user writes it
-// (nn::sequential, a loss, optim::sgd with momentum, a tape), plus the hand-written baselines
+// (nn::sequential, a loss, optim::sgd with momentum, a tape; train::fit for the epoch), plus the hand-written baselines
 // that need no framework: the fused activation as one xsimd loop, and XOR in plain loops.
 
 #include <array>
@@ -101,13 +101,15 @@ class classifier {
         return loss.item();
     }
 
-    /// One epoch over `loader`'s batches (shuffled, gathered by the loader); returns the last
-    /// batch's loss.
-    float epoch(dn::data::batch_loader& loader) {
-        float last = 0;
-        for (const dn::data::batch& b : loader.next_epoch())
-            last = step(b.x, b.y);
-        return last;
+    /// One epoch of train::fit over `train` in the order `seed` draws (batches shuffled and
+    /// gathered by its loader, validation and log off); returns the epoch's mean loss.
+    float fit_epoch(const dn::data::dataset& train, std::size_t batch, std::uint64_t seed) {
+        dn::train::fit_options o;
+        o.epochs = 1;
+        o.batch_size = batch;
+        o.seed = seed;
+        o.log = nullptr;
+        return static_cast<float>(dn::train::fit(net_, opt_, train, o).history[0].train_loss);
     }
 
   private:
@@ -142,14 +144,16 @@ struct lenet_step : fixed_batch_step<decltype(make_lenet())> {
 };
 #endif
 
-/// A full epoch over a training set, shuffled, at the given batch size.
+/// A full epoch over a training set, shuffled, at the given batch size: train::fit as a user
+/// calls it, one epoch per call, each in a new order.
 struct mlp_epoch {
     mlp_classifier model{make_mlp};
-    dn::data::batch_loader loader;
-    mlp_epoch(const labelled& train, std::size_t batch)
-        : loader(dn::data::dataset{.x = train.x, .y = train.y, .classes = 10},
-                 {.batch_size = batch, .shuffle = true, .seed = 1}) {}
-    float operator()() { return model.epoch(loader); }
+    dn::data::dataset train;
+    std::size_t batch;
+    std::uint64_t seed = 1;
+    mlp_epoch(const labelled& data, std::size_t b)
+        : train{.x = data.x, .y = data.y, .classes = 10}, batch(b) {}
+    float operator()() { return model.fit_epoch(train, batch, seed++); }
 };
 
 /// The custom activation, written once for floats, tensors and variables.

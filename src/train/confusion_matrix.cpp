@@ -7,7 +7,60 @@
 #include <limits>
 #include <stdexcept>
 
+#include "dendrite/simd/simd.hpp"
+
 namespace dendrite::inline DENDRITE_TARGET::train {
+
+namespace {
+
+template <class T>
+std::size_t count_correct_rows(const tensor<T>& scores, std::span<const std::int32_t> labels) {
+    const std::size_t n = labels.size();
+    if (scores.rank() != 2 || scores.dim(0) != n)
+        throw shape_error("count_correct: scores of shape " + scores.shape().str() + " for " +
+                          std::to_string(n) + " labels");
+    const std::size_t classes = scores.dim(1);
+    std::size_t correct = 0, i = 0;
+    // Column indices are held in T lanes: exact below 2^24 (float).
+    if (scores.is_contiguous() && classes > 0 && classes < (std::size_t{1} << 24)) {
+        using B = simd::batch<T>;
+        constexpr std::size_t W = simd::width<T>;
+        const auto stride = static_cast<std::ptrdiff_t>(classes);
+        const B one(T(1)), zero(T(0));
+        alignas(simd::alignment) T truth[W];
+        for (; i + W <= n; i += W) {
+            const T* rows = scores.data() + i * classes;
+            B best = simd::load_strided(rows, stride), arg(T(0));
+            for (std::size_t k = 1; k < classes; ++k) {
+                const B v = simd::load_strided(rows + k, stride);
+                const auto greater = v > best;
+                best = simd::select(greater, v, best);
+                arg = simd::select(greater, B(static_cast<T>(k)), arg);
+            }
+            for (std::size_t l = 0; l < W; ++l)
+                truth[l] = static_cast<T>(labels[i + l]);
+            correct += static_cast<std::size_t>(
+                simd::hsum(simd::select(arg == simd::load_aligned(truth), one, zero)));
+        }
+    }
+    for (; i < n; ++i) {
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < classes; ++k)
+            if (scores(i, k) > scores(i, best)) best = k;
+        correct += best == static_cast<std::size_t>(labels[i]);
+    }
+    return correct;
+}
+
+}  // namespace
+
+std::size_t count_correct(const tensor<float>& scores, std::span<const std::int32_t> labels) {
+    return count_correct_rows(scores, labels);
+}
+
+std::size_t count_correct(const tensor<double>& scores, std::span<const std::int32_t> labels) {
+    return count_correct_rows(scores, labels);
+}
 
 void confusion_matrix::add(std::size_t truth, std::size_t predicted) {
     if (truth >= classes_ || predicted >= classes_)

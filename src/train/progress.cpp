@@ -3,10 +3,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <string>
 
 namespace dendrite::inline DENDRITE_TARGET::train {
 
@@ -27,11 +27,12 @@ void progress::begin_epoch(std::size_t epoch, std::size_t epochs, std::size_t ba
 }
 
 namespace {
-std::string clock_text(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+// m:ss into buf (at least 32 bytes); "--:--" when unknown. No allocation: the display redraws
+// during an epoch.
+const char* clock_text(double seconds, char* buf, std::size_t size) {
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9) return "--:--";
     const long s = static_cast<long>(seconds + 0.5);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+    std::snprintf(buf, size, "%ld:%02ld", s / 60, s % 60);
     return buf;
 }
 }  // namespace
@@ -45,15 +46,18 @@ void progress::update(std::size_t batch, std::size_t samples, double loss, doubl
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double done = static_cast<double>(batch + 1) / static_cast<double>(batches_);
     constexpr int width = 24;
-    const int filled = static_cast<int>(done * width);
-    std::string bar(static_cast<std::size_t>(filled), '=');
-    if (filled < width) bar += '>' + std::string(static_cast<std::size_t>(width - filled - 1), ' ');
+    const int filled = std::clamp(static_cast<int>(done * width), 0, width);
+    char bar[width + 1];
+    for (int k = 0; k < width; ++k)
+        bar[k] = k < filled ? '=' : k == filled ? '>' : ' ';
+    bar[width] = '\0';
+    char eta[32];
     char buf[256];
     std::snprintf(buf, sizeof buf,
                   "\repoch %zu/%zu [%s] %zu/%zu  loss %.4f  acc %.4f  %.1fk samples/s  eta %s ",
-                  epoch_, epochs_, bar.c_str(), batch + 1, batches_, loss, accuracy,
+                  epoch_, epochs_, bar, batch + 1, batches_, loss, accuracy,
                   elapsed > 0 ? static_cast<double>(samples_) / elapsed / 1000 : 0.0,
-                  clock_text(elapsed / done - elapsed).c_str());
+                  clock_text(elapsed / done - elapsed, eta, sizeof eta));
     os_ << buf << std::flush;
 }
 

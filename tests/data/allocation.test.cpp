@@ -1,5 +1,5 @@
-// A steady-state epoch of batches allocates nothing: the loader gathers shuffled rows into a
-// buffer it reuses, and batches are views.
+// A steady-state epoch of batches allocates nothing: the loader gathers shuffled rows into
+// buffers it reuses (on its background thread too), and batches are views.
 //
 // Every global operator new of this executable is replaced by a counting one; it counts only
 // while `counting` is set.
@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <utility>
 
 #include "../support/counting_new.hpp"
 
@@ -21,8 +22,10 @@ using namespace dendrite;
 
 TEST_CASE("a steady-state epoch of batches allocates nothing", "[data][loader][allocation]") {
     const data::dataset ds = data::synthetic_digits(1000, 4);
-    for (const bool shuffle : {true, false}) {
-        data::batch_loader loader(ds, {.batch_size = 64, .shuffle = shuffle, .seed = 1});
+    for (const auto& [shuffle, prefetch] : {std::pair{true, true}, {true, false}, {false, false}}) {
+        INFO("shuffle " << shuffle << ", prefetch " << prefetch);
+        data::batch_loader loader(
+            ds, {.batch_size = 64, .shuffle = shuffle, .seed = 1, .prefetch = prefetch});
         double checksum = 0;
         auto epoch = [&] {
             for (const data::batch& b : loader.next_epoch())

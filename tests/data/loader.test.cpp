@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include "dendrite/data/error.hpp"
@@ -156,6 +158,80 @@ TEST_CASE("loader state text round-trips and rejects garbage", "[data][loader]")
     CHECK_THROWS_AS(data::loader_state::parse("epoch=3"), data_error);
     CHECK_THROWS_AS(data::loader_state::parse(s.str() + " extra"), data_error);
     CHECK_THROWS_AS(data::loader_state::parse(""), data_error);
+}
+
+namespace {
+
+// Whether two batches hold the same examples, bit for bit.
+bool same_batch(const data::batch& a, const data::batch& b) {
+    return a.index == b.index && a.size() == b.size() && a.x.shape() == b.x.shape() &&
+           std::equal(a.indices.begin(), a.indices.end(), b.indices.begin()) &&
+           std::equal(a.y.begin(), a.y.end(), b.y.begin()) &&
+           std::memcmp(a.x.data(), b.x.data(), a.x.size() * sizeof(float)) == 0;
+}
+
+// n examples of `features` values each, all different, and labels below 7.
+data::dataset wide(std::size_t n, std::size_t features) {
+    data::dataset ds{tensor<float>(shape{n, features}), std::vector<std::int32_t>(n), 7};
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < features; ++j)
+            ds.x(i, j) = static_cast<float>(i) + static_cast<float>(j) * 1e-4f;
+        ds.y[i] = static_cast<std::int32_t>(i * 5 % 7);
+    }
+    return ds;
+}
+
+}  // namespace
+
+TEST_CASE("a prefetching loader hands out exactly the batches of one that is not",
+          "[data][loader][prefetch]") {
+    // Batches large enough that the next one is often still being gathered when it is asked
+    // for, small ones that are always ready, and a short last batch in both.
+    for (const auto& [n, features, batch] :
+         {std::tuple<std::size_t, std::size_t, std::size_t>{3001, 512, 500},
+          {1003, 3, 16},
+          {37, 5, 37},
+          {5, 2, 8}}) {
+        INFO("n = " << n << ", features = " << features << ", batch = " << batch);
+        const data::dataset ds = wide(n, features);
+        data::batch_loader fast(ds, {.batch_size = batch, .seed = 4, .prefetch = true});
+        data::batch_loader plain(ds, {.batch_size = batch, .seed = 4, .prefetch = false});
+        std::size_t compared = 0;
+        for (int epoch = 0; epoch < 12; ++epoch) {
+            const auto a = fast.next_epoch();
+            const auto b = plain.next_epoch();
+            REQUIRE(a.size() == b.size());
+            if (epoch % 4 == 1) {
+                // Out of order, repeated, and an epoch left after a few batches.
+                for (const std::size_t i : {std::size_t{2}, std::size_t{0}, std::size_t{0},
+                                            a.size() - 1, std::size_t{1}}) {
+                    if (i >= a.size()) continue;
+                    CHECK(same_batch(fast.at(i), plain.at(i)));
+                    ++compared;
+                }
+                continue;
+            }
+            auto ib = b.begin();
+            for (const data::batch& x : a) {
+                CHECK(same_batch(x, *ib));
+                ++ib;
+                ++compared;
+            }
+        }
+        CHECK(compared > 12);
+        // Moved, and restored to an earlier state: still the same batches.
+        const data::loader_state saved = plain.state();
+        data::batch_loader moved = std::move(fast);
+        moved.restore(saved);
+        plain.restore(saved);
+        for (int epoch = 0; epoch < 2; ++epoch) {
+            auto ib = plain.next_epoch().begin();
+            for (const data::batch& x : moved.next_epoch()) {
+                CHECK(same_batch(x, *ib));
+                ++ib;
+            }
+        }
+    }
 }
 
 TEST_CASE("loader misuse is reported", "[data][loader]") {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,6 +25,11 @@ struct loader_options {
     bool drop_last = false;
     /// Seed of the shuffling generator: the same seed gives the same orders.
     std::uint64_t seed = 0;
+    /// With shuffling, gather the next batches on a background thread while the caller works on
+    /// the current one (see batch_loader). The batches are the same either way; only their timing
+    /// differs. The data set's x must then not change while the loader is in use, since rows are
+    /// read ahead.
+    bool prefetch = true;
 };
 
 /// One mini-batch: x is [b, ...] (the data set's x with b rows), y the b labels, indices the rows
@@ -60,12 +66,26 @@ struct loader_state {
 /// buffer the loader owns and reuses: such a batch is contiguous and stays valid only until the
 /// next batch is fetched. Either way a steady-state epoch performs no heap allocation.
 ///
-/// Cost per shuffled batch: one copy of its rows (memcpy per example); per epoch: an O(n) shuffle.
+/// Cost per shuffled batch: one copy of its rows (memcpy per example, the next rows prefetched);
+/// per epoch: an O(n) shuffle. With options.prefetch (and more than one CPU), a background thread
+/// gathers the batches after the one handed out (about 2 MiB of them, at least one) while the
+/// caller trains. It runs in the lowest scheduling class (SCHED_IDLE; one real-time priority
+/// below its creator when that one is real-time), so it only takes CPU time nothing else wants:
+/// the idle core when training uses one thread, the gaps between parallel regions when it uses
+/// all of them; it never takes time from the training step itself. Fetching a batch never waits
+/// for that thread: rows it has not finished are gathered by the caller, on the library's threads,
+/// so the worst case is the copy without prefetching. The caller wakes the thread only when half
+/// of the batches ahead wait for it, so the wake-up (a system call and an interrupt) is paid once
+/// per several small batches. One thread per shuffling loader, started by its first epoch;
+/// memory: ahead + 2 batches.
 class batch_loader {
   public:
     /// Takes `ds` by value: x is shared, not copied. Throws data_error when ds is inconsistent
     /// (see validate) and std::invalid_argument when batch_size is 0.
     explicit batch_loader(dataset ds, loader_options options = {});
+    batch_loader(batch_loader&&) noexcept;
+    batch_loader& operator=(batch_loader&&) noexcept;
+    ~batch_loader();
 
     class iterator;
     /// The batches of the current epoch, for a range-for.
@@ -103,6 +123,7 @@ class batch_loader {
     void restore(const loader_state& s);
 
   private:
+    struct prefetcher;
     void shuffle_order();
 
     dataset data_;
@@ -113,6 +134,7 @@ class batch_loader {
     std::vector<std::size_t> order_;
     tensor<float> x_buffer_;
     std::vector<std::int32_t> y_buffer_;
+    std::unique_ptr<prefetcher> prefetch_;
     batch current_;
     std::size_t current_index_ = static_cast<std::size_t>(-1);
 };

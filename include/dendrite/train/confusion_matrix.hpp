@@ -12,6 +12,17 @@
 
 namespace dendrite::inline DENDRITE_TARGET::train {
 
+/// The number of rows i of `scores` [n, classes] whose prediction is labels[i] (n labels). A
+/// row's prediction is the first column holding its largest entry; NaN entries never win, and a
+/// row that starts with NaN predicts column 0 (a left-to-right scan keeping an entry strictly
+/// greater than the best so far, as confusion_matrix::add). Throws shape_error unless scores is
+/// [labels.size(), classes].
+///
+/// Cost O(n classes): SIMD across rows, 16 rows at a time for float (8 for double), each column
+/// read with a strided load; the remaining rows one by one.
+std::size_t count_correct(const tensor<float>& scores, std::span<const std::int32_t> labels);
+std::size_t count_correct(const tensor<double>& scores, std::span<const std::int32_t> labels);
+
 /// counts[truth][predicted] over the examples seen so far.
 class confusion_matrix {
   public:

@@ -2,13 +2,13 @@
 // fit and evaluate: the training loop over mini-batches, with validation, metrics, early
 // stopping, learning-rate schedules, callbacks, history, charts and resumable checkpoints.
 
-#include <chrono>
-#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <iostream>
+#include <iosfwd>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,10 +19,8 @@
 #include "dendrite/data/dataset.hpp"
 #include "dendrite/data/loader.hpp"
 #include "dendrite/io/csv_history.hpp"
-#include "dendrite/io/svg_chart.hpp"
 #include "dendrite/train/checkpoint.hpp"
 #include "dendrite/train/confusion_matrix.hpp"
-#include "dendrite/train/progress.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::train {
 
@@ -34,6 +32,11 @@ struct cross_entropy {
         return softmax_cross_entropy(logits, labels, label_smoothing);
     }
 };
+
+/// Standard output: where fit reports progress unless told otherwise.
+std::ostream* standard_output() noexcept;
+
+class progress;
 
 /// How fit trains.
 struct fit_options {
@@ -51,7 +54,7 @@ struct fit_options {
     /// Called after each epoch with its record; returning false stops training.
     std::vector<std::function<bool(const io::epoch_record&)>> callbacks;
     /// Where progress goes; null is silent.
-    std::ostream* log = &std::cout;
+    std::ostream* log = standard_output();
     /// Optional outputs, each rewritten atomically after every epoch.
     std::filesystem::path history_csv, chart_svg, checkpoint;
     /// Continue from `checkpoint` if it exists, bit-identically to a run never interrupted.
@@ -97,104 +100,110 @@ evaluation evaluate(Net& net, const data::dataset& ds, std::size_t batch_size = 
     return e;
 }
 
+namespace detail {
+
+/// What fit does around its steps that depends neither on the network nor on the optimizer: the
+/// running loss and accuracy of an epoch, its time, the progress display, the history file and
+/// chart, early stopping and the callbacks. Compiled once (src/train/fit.cpp); one per fit call.
+class fit_bookkeeping {
+  public:
+    explicit fit_bookkeeping(const fit_options& options);
+    fit_bookkeeping(const fit_bookkeeping&) = delete;
+    fit_bookkeeping& operator=(const fit_bookkeeping&) = delete;
+    ~fit_bookkeeping();
+
+    /// Whether the options ask to continue from a checkpoint that exists.
+    bool resuming() const;
+    /// Once the run's state is known (`resumed`: loaded from the checkpoint): reports the resume,
+    /// opens the history file and takes over the records it holds.
+    void start(const training_state& state, bool resumed);
+    /// Starts the clock of `epoch` (0-based) and its running sums.
+    void begin_epoch(std::size_t epoch, std::size_t batches);
+    /// After each step, with the batch's mean loss and its number of correct predictions. O(1);
+    /// the progress display redraws at most ten times a second (on a terminal only).
+    void add_batch(std::size_t index, std::size_t size, double loss, std::size_t correct) {
+        loss_sum_ += loss * static_cast<double>(size);
+        seen_ += size;
+        correct_ += correct;
+        if (display_) show(index, size);
+    }
+    /// The epoch's record: training loss and accuracy, learning rate, seconds since begin_epoch.
+    io::epoch_record end_batches(double learning_rate);
+    /// Adds the validation loss and accuracy to `r` and counts epochs without improvement.
+    void validated(io::epoch_record& r, double loss, double accuracy, training_state& state);
+    /// Appends `r` to the result, the display, the history file and the chart.
+    void record(const io::epoch_record& r);
+    /// Calls every callback with `r`; true when one of them or the patience stops training.
+    bool stop(const io::epoch_record& r, const training_state& state);
+    /// The result, its history and best epoch filled in.
+    fit_result finish(const training_state& state, bool stopped_early);
+
+  private:
+    void show(std::size_t index, std::size_t size);
+
+    const fit_options& options_;
+    std::unique_ptr<progress> display_;
+    std::unique_ptr<io::csv_history> history_;
+    fit_result result_;
+    std::size_t epoch_ = 0, seen_ = 0, correct_ = 0;
+    double loss_sum_ = 0, start_ = 0;
+};
+
+}  // namespace detail
+
 /// Trains `net` on `train` with optimizer `opt` for options.epochs epochs.
 ///
 /// Each step records the forward pass on one reused tape, backpropagates the loss and updates
-/// the parameters: a steady-state step allocates nothing. With options.checkpoint, the model,
-/// its buffers, the optimizer's state, the data order and the random generators are saved after
-/// every epoch, so options.resume continues exactly where the run stopped.
+/// the parameters; the accuracy comes from the logits (count_correct), and the next shuffled batch
+/// is gathered in the background while the step runs (see data::batch_loader). A steady-state
+/// epoch allocates nothing and costs, beyond its steps, O(batch x classes) per batch. With
+/// options.checkpoint, the model, its buffers, the optimizer's state, the data order and the
+/// random generators are saved after every epoch, so options.resume continues exactly where the
+/// run stopped.
 template <class Net, class Opt, class Loss = cross_entropy>
 fit_result fit(Net& net, Opt& opt, const data::dataset& train, const fit_options& options = {},
                Loss loss = {}) {
-    using clock = std::chrono::steady_clock;
     data::batch_loader loader(
         train,
         {.batch_size = options.batch_size, .shuffle = options.shuffle, .seed = options.seed});
     auto params = net.parameters();
-    fit_result result;
+    detail::fit_bookkeeping books(options);
     training_state state;
-    if (options.resume && !options.checkpoint.empty() &&
-        std::filesystem::exists(options.checkpoint)) {
-        state = load_checkpoint(options.checkpoint, net, opt, loader);
-        if (options.log)
-            *options.log << "resumed from " << options.checkpoint.string() << " after epoch "
-                         << state.epoch << "\n";
-    }
-    std::optional<io::csv_history> history;
-    if (!options.history_csv.empty())
-        history.emplace(options.history_csv, options.resume && state.epoch > 0);
-    if (history) result.history = history->records();
-    std::optional<progress> bar;
-    if (options.log) bar.emplace(*options.log);
+    const bool resumed = books.resuming();
+    if (resumed) state = load_checkpoint(options.checkpoint, net, opt, loader);
+    books.start(state, resumed);
 
     tape t;
+    bool stopped_early = false;
     for (std::size_t epoch = state.epoch; epoch < options.epochs; ++epoch) {
         if (options.learning_rate) opt.set_learning_rate(options.learning_rate(epoch));
         net.train();
-        const auto start = clock::now();
-        auto batches = loader.next_epoch();
-        if (bar) bar->begin_epoch(epoch + 1, options.epochs, batches.size());
-        double loss_sum = 0;
-        std::size_t seen = 0, correct = 0;
-        for (const data::batch& b : batches) {
+        books.begin_epoch(epoch, loader.batches_per_epoch());
+        for (const data::batch& b : loader.next_epoch()) {
             t.clear();
             net.zero_grad();
             const auto logits = net(t, b.x);
             const auto l = loss(logits, b.y);
             l.backward();
             opt.step(params);
-            loss_sum += static_cast<double>(l.item()) * static_cast<double>(b.size());
-            const auto& scores = logits.value();
-            const std::size_t classes = scores.dim(1);
-            for (std::size_t i = 0; i < b.size(); ++i) {
-                std::size_t best = 0;
-                for (std::size_t k = 1; k < classes; ++k)
-                    if (scores(i, k) > scores(i, best)) best = k;
-                correct += best == static_cast<std::size_t>(b.y[i]);
-            }
-            seen += b.size();
-            if (bar)
-                bar->update(b.index, b.size(), loss_sum / static_cast<double>(seen),
-                            static_cast<double>(correct) / static_cast<double>(seen));
+            books.add_batch(b.index, b.size(), static_cast<double>(l.item()),
+                            count_correct(logits.value(), b.y));
         }
-        const double seconds = std::chrono::duration<double>(clock::now() - start).count();
-
-        io::epoch_record r;
-        r.epoch = epoch + 1;
-        r.train_loss = loss_sum / static_cast<double>(seen);
-        r.train_acc = static_cast<double>(correct) / static_cast<double>(seen);
-        r.lr = opt.learning_rate();
-        r.seconds = seconds;
+        io::epoch_record r = books.end_batches(opt.learning_rate());
         if (options.validation) {
             const evaluation v = evaluate(net, *options.validation, 1000, loss);
-            r.val_loss = v.loss;
-            r.val_acc = v.accuracy;
-            if (v.loss < state.best_val_loss) {
-                state.best_val_loss = v.loss;
-                state.best_epoch = epoch + 1;
-                state.bad_epochs = 0;
-            } else {
-                ++state.bad_epochs;
-            }
+            books.validated(r, v.loss, v.accuracy, state);
         }
-        result.history.push_back(r);
-        if (bar) bar->end_epoch(r, static_cast<double>(seen) / seconds);
-        if (history) history->append(r);
-        if (!options.chart_svg.empty()) io::write_training_chart(options.chart_svg, result.history);
+        books.record(r);
         state.epoch = epoch + 1;
         if (!options.checkpoint.empty())
             save_checkpoint(options.checkpoint, net, opt, loader, state);
-
-        bool stop = options.patience > 0 && state.bad_epochs >= options.patience;
-        for (const auto& callback : options.callbacks)
-            stop = !callback(r) || stop;
-        if (stop) {
-            result.stopped_early = epoch + 1 < options.epochs;
+        if (books.stop(r, state)) {
+            stopped_early = epoch + 1 < options.epochs;
             break;
         }
     }
-    result.best_epoch = state.best_epoch;
-    return result;
+    return books.finish(state, stopped_early);
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET::train

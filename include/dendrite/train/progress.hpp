@@ -3,7 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <ostream>
+#include <iosfwd>
 
 #include "dendrite/config.hpp"
 #include "dendrite/io/csv_history.hpp"
