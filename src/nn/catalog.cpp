@@ -35,15 +35,19 @@ void add_kind(layer_catalog& c) {
 
 std::string sample_text(const sample_dims& d) {
     if (!d.is_image()) return std::to_string(d.size());
-    return "[" + std::to_string(d.channels()) + ", " + std::to_string(d.height()) + ", " +
-           std::to_string(d.width()) + "]";
+    // Appended piece by piece: g++ 12 warns falsely (-Wrestrict) on "[" + std::string&&.
+    std::string s = "[";
+    s += std::to_string(d.channels()) + ", " + std::to_string(d.height()) + ", ";
+    s += std::to_string(d.width()) + "]";
+    return s;
 }
 
 std::string layer_syntax::synopsis() const {
     std::string s = name, closing;
     for (const argument_info& a : arguments) {
         if (a.required) {
-            s += ":" + upper(a.name);
+            s += ':';
+            s += upper(a.name);
         } else {
             s += "[:" + upper(a.name);
             closing += "]";
