@@ -257,10 +257,11 @@ TEMPLATE_TEST_CASE("gemm epilogue: bias + relu and a lambda of the position", "[
                     for (std::size_t i = 0; i < s.m; ++i)
                         for (std::size_t j = 0; j < s.n; ++j) {
                             const long double pre = pr.ab[i * s.n + j] + bias[j];
-                            const long double mag = pr.ab_magnitude[i * s.n + j] + std::fabs(bias[j]);
+                            const long double mag =
+                                pr.ab_magnitude[i * s.n + j] + std::fabs(bias[j]);
                             if (!(std::fabs(side[i * s.n + j] - pre) <= tolerance<T>(s.k, mag)))
-                                FAIL("side output (" << i << ", " << j << ") = " << side[i * s.n + j]
-                                                     << ", expected " << pre);
+                                FAIL("side output (" << i << ", " << j << ") = "
+                                                     << side[i * s.n + j] << ", expected " << pre);
                         }
                 }
     }

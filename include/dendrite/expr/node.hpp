@@ -274,8 +274,7 @@ struct binary_cursor {
 /// op(lhs, rhs), element-wise with NumPy broadcasting.
 template <class Op, class L, class R>
 struct binary_expr
-    : var_interface<binary_expr<Op, L, R>, typename L::value_type,
-                    over_vars<L> || over_vars<R>> {
+    : var_interface<binary_expr<Op, L, R>, typename L::value_type, over_vars<L> || over_vars<R>> {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = L::leaf_count + R::leaf_count;
     static constexpr bool has_grad = L::has_grad || R::has_grad;
@@ -374,8 +373,7 @@ struct where_cursor {
 /// where(cond, a, b): a where cond is non-zero, else b; the condition gets no gradient.
 template <class Cc, class A, class B>
 struct where_expr
-    : var_interface<where_expr<Cc, A, B>, typename A::value_type,
-                    over_vars<A> || over_vars<B>> {
+    : var_interface<where_expr<Cc, A, B>, typename A::value_type, over_vars<A> || over_vars<B>> {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = Cc::leaf_count + A::leaf_count + B::leaf_count;
     static constexpr bool has_grad = A::has_grad || B::has_grad;

@@ -108,7 +108,8 @@ O read_arguments(O o, const Arguments& arguments, const layer_description& d, st
     std::size_t i = 0;
     std::apply(
         [&](const auto&... b) {
-            [[maybe_unused]] const auto read = [&](const auto& binding) {  // unused by kinds without arguments
+            // Unused, and so [[maybe_unused]], for a kind without arguments.
+            [[maybe_unused]] const auto read = [&](const auto& binding) {
                 const std::size_t at = i++;
                 double v;
                 if (at < d.args.size())
