@@ -43,29 +43,19 @@ inline void check_batch(const shape& s, std::size_t labels, const char* what) {
                           " labels for a batch of " + std::to_string(s[0]));
 }
 
-}  // namespace detail
-
-/// Mean over the batch of the cross-entropy between softmax(logits) and the target distribution
-/// t = (1 - eps) onehot(labels) + eps / classes; logits [batch, classes], eps = label_smoothing
-/// in [0, 1) (0: plain -log softmax(logits)[i, labels[i]]).
-///
-/// Computed as logsumexp(row) - sum(t * row) (never exp of a large logit). The softmax is kept
-/// for backward, where d logits = (softmax - t) / batch: one pass, no Jacobian. The labels are
-/// copied into a tape buffer. Throws if a label is outside [0, classes) or the counts differ.
-/// Cost: three reads of the logits forward, one pass backward.
-template <class E, class L>
-requires differentiable<E> && std::integral<L>
-auto softmax_cross_entropy(const E& e, std::span<const L> labels, double label_smoothing = 0) {
-    const auto x = as_var(e);
-    using T = typename decltype(x)::value_type;
-    detail::check_batch(x.shape(), labels.size(), "softmax_cross_entropy");
+/// softmax_cross_entropy of a var, compiled once for float and double with 32-bit labels
+/// (src/autodiff/cross_entropy.cpp), the labels of data sets and of fit.
+template <class T, class L>
+var<T> softmax_cross_entropy_of(const var<T>& x, std::span<const L> labels,
+                                double label_smoothing) {
+    check_batch(x.shape(), labels.size(), "softmax_cross_entropy");
     if (!(label_smoothing >= 0 && label_smoothing < 1))
         throw std::invalid_argument("softmax_cross_entropy: label_smoothing " +
                                     std::to_string(label_smoothing) + " is outside [0, 1)");
     const std::size_t batch = x.shape()[0], classes = x.shape()[1];
     tape& t = x.tape();
     const tensor<std::int64_t> label_copy =
-        detail::copy_labels(t, labels, classes, "softmax_cross_entropy");
+        copy_labels(t, labels, classes, "softmax_cross_entropy");
     const T on = static_cast<T>(1 - label_smoothing);
     const T spread = static_cast<T>(label_smoothing / static_cast<double>(classes));
     tensor<T> probs = t.acquire_value<T>(x.shape());
@@ -94,6 +84,27 @@ auto softmax_cross_entropy(const E& e, std::span<const L> labels, double label_s
             for (std::size_t i = 0; i < batch; ++i)
                 dx[i * classes + static_cast<std::size_t>(label_copy.data()[i])] -= on * scale;
         });
+}
+
+extern template var<float> softmax_cross_entropy_of<float, std::int32_t>(
+    const var<float>&, std::span<const std::int32_t>, double);
+extern template var<double> softmax_cross_entropy_of<double, std::int32_t>(
+    const var<double>&, std::span<const std::int32_t>, double);
+
+}  // namespace detail
+
+/// Mean over the batch of the cross-entropy between softmax(logits) and the target distribution
+/// t = (1 - eps) onehot(labels) + eps / classes; logits [batch, classes], eps = label_smoothing
+/// in [0, 1) (0: plain -log softmax(logits)[i, labels[i]]).
+///
+/// Computed as logsumexp(row) - sum(t * row) (never exp of a large logit). The softmax is kept
+/// for backward, where d logits = (softmax - t) / batch: one pass, no Jacobian. The labels are
+/// copied into a tape buffer. Throws if a label is outside [0, classes) or the counts differ.
+/// Cost: three reads of the logits forward, one pass backward.
+template <class E, class L>
+requires differentiable<E> && std::integral<L>
+auto softmax_cross_entropy(const E& e, std::span<const L> labels, double label_smoothing = 0) {
+    return detail::softmax_cross_entropy_of(as_var(e), labels, label_smoothing);
 }
 
 /// softmax_cross_entropy with labels in a vector.

@@ -109,4 +109,23 @@ loop_plan<N> plan_loop(const shape& out, const std::array<const shape*, N>& leaf
     return p;
 }
 
+// The plans of expressions of up to eight leaves are compiled once (src/expr/layout.cpp); the
+// loop that runs a plan stays with its expression.
+extern template loop_plan<1> plan_loop<1>(const shape&, const std::array<const shape*, 1>&,
+                                          const std::array<const strides_t*, 1>&, bool);
+extern template loop_plan<2> plan_loop<2>(const shape&, const std::array<const shape*, 2>&,
+                                          const std::array<const strides_t*, 2>&, bool);
+extern template loop_plan<3> plan_loop<3>(const shape&, const std::array<const shape*, 3>&,
+                                          const std::array<const strides_t*, 3>&, bool);
+extern template loop_plan<4> plan_loop<4>(const shape&, const std::array<const shape*, 4>&,
+                                          const std::array<const strides_t*, 4>&, bool);
+extern template loop_plan<5> plan_loop<5>(const shape&, const std::array<const shape*, 5>&,
+                                          const std::array<const strides_t*, 5>&, bool);
+extern template loop_plan<6> plan_loop<6>(const shape&, const std::array<const shape*, 6>&,
+                                          const std::array<const strides_t*, 6>&, bool);
+extern template loop_plan<7> plan_loop<7>(const shape&, const std::array<const shape*, 7>&,
+                                          const std::array<const strides_t*, 7>&, bool);
+extern template loop_plan<8> plan_loop<8>(const shape&, const std::array<const shape*, 8>&,
+                                          const std::array<const strides_t*, 8>&, bool);
+
 }  // namespace dendrite::inline DENDRITE_TARGET::expr

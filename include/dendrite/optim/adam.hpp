@@ -52,40 +52,12 @@ class adam {
         : adam(options, options.decoupled ? "adamw" : "adam") {}
 
     /// Applies one update to every parameter from its gradient.
-    void step(nn::parameter_list<T>& params) {
-        slots_.bind(params, who());
-        const double t = static_cast<double>(steps_ + 1);
-        const double bc1 = 1 - std::pow(options_.beta1, t);
-        const double bc2 = 1 - std::pow(options_.beta2, t);
-        coefficients k;
-        k.step_size = static_cast<T>(options_.lr / bc1);
-        k.sqrt_bc2 = static_cast<T>(std::sqrt(bc2));
-        k.b1 = static_cast<T>(options_.beta1), k.c1 = static_cast<T>(1 - options_.beta1);
-        k.b2 = static_cast<T>(options_.beta2), k.c2 = static_cast<T>(1 - options_.beta2);
-        k.eps = static_cast<T>(options_.eps);
-        k.wd = static_cast<T>(options_.weight_decay);
-        k.shrink = static_cast<T>(1 - options_.lr * options_.weight_decay);
-        for (std::size_t i = 0; i < params.size(); ++i) {
-            nn::parameter<T>& p = params[i];
-            const bool decay = p.decay && options_.weight_decay != 0;
-            detail::dispatch(options_.amsgrad, [&](auto amsgrad) {
-                constexpr bool ams = decltype(amsgrad)::value;
-                if (!decay) return update<false, false, ams>(p, i, k);
-                if (options_.decoupled) return update<false, true, ams>(p, i, k);
-                update<true, false, ams>(p, i, k);
-            });
-        }
-        ++steps_;
-    }
+    void step(nn::parameter_list<T>& params);
 
     /// The rate the next step uses.
     double learning_rate() const noexcept { return options_.lr; }
     /// Sets the rate the next steps use (what a schedule calls between epochs or steps).
-    void set_learning_rate(double lr) {
-        if (!(lr >= 0))
-            throw std::invalid_argument(std::string(who()) + ": learning rate must be >= 0");
-        options_.lr = lr;
-    }
+    void set_learning_rate(double lr);
     /// Steps taken since construction or the last load_state; t in the bias corrections.
     std::size_t steps() const noexcept { return steps_; }
     /// The hyper-parameters, with the current learning rate.
@@ -93,15 +65,12 @@ class adam {
 
     /// A deep copy of m, v (and v_max) per parameter and the step count ("adam.step", or
     /// "adamw.step" for the decoupled variant).
-    state_list<T> state() const { return slots_.save(steps_); }
+    state_list<T> state() const;
     /// Restores a snapshot from `state()` for the same parameters (matched by name).
-    void load_state(const nn::parameter_list<T>& params, const state_list<T>& s) {
-        steps_ = slots_.load(params, s, who());
-    }
+    void load_state(const nn::parameter_list<T>& params, const state_list<T>& s);
 
   protected:
-    adam(const adam_options& options, const char* prefix)
-        : options_(validated(options, prefix)), slots_(prefix, kinds(options)) {}
+    adam(const adam_options& options, const char* prefix);
 
   private:
     /// The step's scalars, bias corrections folded in.
@@ -112,44 +81,104 @@ class adam {
     /// One parameter's update, the rule above in one pass over w, g, m, v (and v_max): g is a
     /// register holding the gradient with its L2 term.
     template <bool L2, bool Decoupled, bool AMSGrad>
-    void update(nn::parameter<T>& p, std::size_t i, const coefficients& k) {
-        using expr::assign, expr::when;
-        auto [w, m, v, v_max, g] =
-            expr::hold(p.value, slots_.buffer(0, i), slots_.buffer(1, i),
-                       AMSGrad ? &slots_.buffer(2, i) : nullptr, expr::temporary);
-        expr::run(
-            assign(g, p.grad),  //
-            when<L2>(assign(g, g + k.wd * w)), when<Decoupled>(assign(w, w * k.shrink)),
-            assign(m, k.b1 * m + k.c1 * g), assign(v, k.b2 * v + k.c2 * (g * g)),
-            when<AMSGrad>(assign(v_max, max(v_max, v))),
-            when<AMSGrad>(assign(w, w - k.step_size * m / (sqrt(v_max) / k.sqrt_bc2 + k.eps))),
-            when<!AMSGrad>(assign(w, w - k.step_size * m / (sqrt(v) / k.sqrt_bc2 + k.eps))));
-    }
+    void update(nn::parameter<T>& p, std::size_t i, const coefficients& k);
 
     const char* who() const noexcept { return options_.decoupled ? "adamw" : "adam"; }
 
-    static std::vector<std::pair<std::string, T>> kinds(const adam_options& o) {
-        std::vector<std::pair<std::string, T>> k{{"m", T(0)}, {"v", T(0)}};
-        if (o.amsgrad) k.emplace_back("v_max", T(0));
-        return k;
-    }
-
-    static adam_options validated(const adam_options& o, const char* who) {
-        const std::string w(who);
-        if (!(o.lr >= 0)) throw std::invalid_argument(w + ": learning rate must be >= 0");
-        if (!(o.beta1 >= 0 && o.beta1 < 1))
-            throw std::invalid_argument(w + ": beta1 must be in [0, 1)");
-        if (!(o.beta2 >= 0 && o.beta2 < 1))
-            throw std::invalid_argument(w + ": beta2 must be in [0, 1)");
-        if (!(o.eps > 0)) throw std::invalid_argument(w + ": eps must be > 0");
-        if (!(o.weight_decay >= 0)) throw std::invalid_argument(w + ": weight decay must be >= 0");
-        return o;
-    }
+    static std::vector<std::pair<std::string, T>> kinds(const adam_options& o);
+    static adam_options validated(const adam_options& o, const char* who);
 
     adam_options options_;
     detail::slot_buffers<T> slots_;
     std::size_t steps_ = 0;
 };
+
+template <class T>
+adam<T>::adam(const adam_options& options, const char* prefix)
+    : options_(validated(options, prefix)), slots_(prefix, kinds(options)) {}
+
+template <class T>
+void adam<T>::step(nn::parameter_list<T>& params) {
+    slots_.bind(params, who());
+    const double t = static_cast<double>(steps_ + 1);
+    const double bc1 = 1 - std::pow(options_.beta1, t);
+    const double bc2 = 1 - std::pow(options_.beta2, t);
+    coefficients k;
+    k.step_size = static_cast<T>(options_.lr / bc1);
+    k.sqrt_bc2 = static_cast<T>(std::sqrt(bc2));
+    k.b1 = static_cast<T>(options_.beta1), k.c1 = static_cast<T>(1 - options_.beta1);
+    k.b2 = static_cast<T>(options_.beta2), k.c2 = static_cast<T>(1 - options_.beta2);
+    k.eps = static_cast<T>(options_.eps);
+    k.wd = static_cast<T>(options_.weight_decay);
+    k.shrink = static_cast<T>(1 - options_.lr * options_.weight_decay);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        nn::parameter<T>& p = params[i];
+        const bool decay = p.decay && options_.weight_decay != 0;
+        detail::dispatch(options_.amsgrad, [&](auto amsgrad) {
+            constexpr bool ams = decltype(amsgrad)::value;
+            if (!decay) return update<false, false, ams>(p, i, k);
+            if (options_.decoupled) return update<false, true, ams>(p, i, k);
+            update<true, false, ams>(p, i, k);
+        });
+    }
+    ++steps_;
+}
+
+template <class T>
+void adam<T>::set_learning_rate(double lr) {
+    if (!(lr >= 0))
+        throw std::invalid_argument(std::string(who()) + ": learning rate must be >= 0");
+    options_.lr = lr;
+}
+
+template <class T>
+state_list<T> adam<T>::state() const {
+    return slots_.save(steps_);
+}
+
+template <class T>
+void adam<T>::load_state(const nn::parameter_list<T>& params, const state_list<T>& s) {
+    steps_ = slots_.load(params, s, who());
+}
+
+template <class T>
+template <bool L2, bool Decoupled, bool AMSGrad>
+void adam<T>::update(nn::parameter<T>& p, std::size_t i, const coefficients& k) {
+    using expr::assign, expr::when;
+    auto [w, m, v, v_max, g] =
+        expr::hold(p.value, slots_.buffer(0, i), slots_.buffer(1, i),
+                   AMSGrad ? &slots_.buffer(2, i) : nullptr, expr::temporary);
+    expr::run(assign(g, p.grad),  //
+              when<L2>(assign(g, g + k.wd * w)), when<Decoupled>(assign(w, w * k.shrink)),
+              assign(m, k.b1 * m + k.c1 * g), assign(v, k.b2 * v + k.c2 * (g * g)),
+              when<AMSGrad>(assign(v_max, max(v_max, v))),
+              when<AMSGrad>(assign(w, w - k.step_size * m / (sqrt(v_max) / k.sqrt_bc2 + k.eps))),
+              when<!AMSGrad>(assign(w, w - k.step_size * m / (sqrt(v) / k.sqrt_bc2 + k.eps))));
+}
+
+template <class T>
+std::vector<std::pair<std::string, T>> adam<T>::kinds(const adam_options& o) {
+    std::vector<std::pair<std::string, T>> k{{"m", T(0)}, {"v", T(0)}};
+    if (o.amsgrad) k.emplace_back("v_max", T(0));
+    return k;
+}
+
+template <class T>
+adam_options adam<T>::validated(const adam_options& o, const char* who) {
+    const std::string w(who);
+    if (!(o.lr >= 0)) throw std::invalid_argument(w + ": learning rate must be >= 0");
+    if (!(o.beta1 >= 0 && o.beta1 < 1))
+        throw std::invalid_argument(w + ": beta1 must be in [0, 1)");
+    if (!(o.beta2 >= 0 && o.beta2 < 1))
+        throw std::invalid_argument(w + ": beta2 must be in [0, 1)");
+    if (!(o.eps > 0)) throw std::invalid_argument(w + ": eps must be > 0");
+    if (!(o.weight_decay >= 0)) throw std::invalid_argument(w + ": weight decay must be >= 0");
+    return o;
+}
+
+// Compiled once for float and double (src/optim/adam.cpp).
+extern template class adam<float>;
+extern template class adam<double>;
 
 /// Hyper-parameters of `adamw`: those of `adam_options` without the choice of decay, and with
 /// PyTorch's AdamW default lambda = 1e-2.

@@ -9,6 +9,7 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <span>
@@ -90,13 +91,7 @@ class tensor {
     }
 
     /// Tensor of shape `s` holding `values` in row-major order; throws if the counts differ.
-    tensor(const dendrite::shape& s, std::initializer_list<T> values) : tensor(uninitialized(s)) {
-        if (values.size() != s.size())
-            throw shape_error("tensor: " + std::to_string(values.size()) +
-                              " values given for shape " + s.str() + " (" +
-                              std::to_string(s.size()) + " elements)");
-        std::copy(values.begin(), values.end(), data_);
-    }
+    tensor(const dendrite::shape& s, std::initializer_list<T> values);
 
     /// Evaluates an element-wise expression into a new tensor, in one fused pass.
     template <expression E>
@@ -115,16 +110,7 @@ class tensor {
     }
 
     /// A contiguous tensor of shape `s` over `st`, which must hold at least s.size() elements.
-    static tensor over_storage(const detail::storage& st, const dendrite::shape& s) {
-        if (st.bytes() < s.size() * sizeof(T))
-            throw shape_error("tensor::over_storage: storage too small for " + s.str());
-        tensor t;
-        t.shape_ = s;
-        detail::set_contiguous_strides(t.strides_, s);
-        t.storage_ = st;
-        t.data_ = static_cast<T*>(st.data());
-        return t;
-    }
+    static tensor over_storage(const detail::storage& st, const dendrite::shape& s);
 
     /// A tensor over memory the caller owns and keeps alive (no copy is made).
     static tensor wrap(T* data, const dendrite::shape& s) {
@@ -206,95 +192,31 @@ class tensor {
     }
 
     /// The single element of a one-element tensor.
-    T item() const {
-        if (size() != 1)
-            throw shape_error("tensor::item: tensor of shape " + shape_.str() +
-                              " is not one element");
-        return *data_;
-    }
+    T item() const;
 
     /// Sets every element to `value`.
-    tensor& fill(T value) {
-        if (is_contiguous()) {
-            std::fill(data_, data_ + size(), value);
-        } else {
-            for_each_offset([&](std::ptrdiff_t off) { data_[off] = value; });
-        }
-        return *this;
-    }
+    tensor& fill(T value);
 
     /// A view with the same elements in a new shape (contiguous tensors only; sizes must match).
-    tensor reshape(const dendrite::shape& s) const {
-        if (s.size() != size())
-            throw shape_error("tensor::reshape: cannot reshape " + shape_.str() + " (" +
-                              std::to_string(size()) + " elements) into " + s.str() + " (" +
-                              std::to_string(s.size()) + " elements)");
-        if (!is_contiguous())
-            throw shape_error("tensor::reshape: tensor of shape " + shape_.str() +
-                              " is a strided view; clone() it first");
-        tensor t = *this;
-        t.shape_ = s;
-        detail::set_contiguous_strides(t.strides_, s);
-        return t;
-    }
+    tensor reshape(const dendrite::shape& s) const;
 
     /// A 1-d view of all elements (contiguous tensors only).
     tensor flatten() const { return reshape(dendrite::shape{size()}); }
 
     /// A view of indices [begin, end) along `axis`; no element is copied.
-    tensor slice(std::size_t axis, std::size_t begin, std::size_t end) const {
-        if (axis >= rank())
-            throw shape_error("tensor::slice: axis " + std::to_string(axis) +
-                              " out of range for shape " + shape_.str());
-        if (begin > end || end > shape_[axis])
-            throw shape_error("tensor::slice: range [" + std::to_string(begin) + ", " +
-                              std::to_string(end) + ") out of bounds for axis " +
-                              std::to_string(axis) + " of shape " + shape_.str());
-        tensor t = *this;
-        t.data_ = data_ + static_cast<std::ptrdiff_t>(begin) * strides_[axis];
-        t.shape_[axis] = end - begin;
-        return t;
-    }
+    tensor slice(std::size_t axis, std::size_t begin, std::size_t end) const;
 
     /// Rows [begin, end) along the first axis: a batch out of a data set, without a copy.
     tensor rows(std::size_t begin, std::size_t end) const { return slice(0, begin, end); }
 
     /// The sub-tensor at index `i` of the first axis (rank drops by one).
-    tensor operator[](std::size_t i) const {
-        if (rank() == 0 || i >= shape_[0])
-            throw shape_error("tensor::operator[]: index " + std::to_string(i) +
-                              " out of range for shape " + shape_.str());
-        tensor t;
-        t.storage_ = storage_;
-        t.data_ = data_ + static_cast<std::ptrdiff_t>(i) * strides_[0];
-        t.shape_ = shape_.without(0);
-        for (std::size_t a = 1; a < rank(); ++a)
-            t.strides_[a - 1] = strides_[a];
-        return t;
-    }
+    tensor operator[](std::size_t i) const;
 
     /// A view with axes `a` and `b` exchanged (the transpose of a matrix by default).
-    tensor transpose(std::size_t a = 0, std::size_t b = 1) const {
-        if (a >= rank() || b >= rank())
-            throw shape_error("tensor::transpose: axes " + std::to_string(a) + ", " +
-                              std::to_string(b) + " out of range for shape " + shape_.str());
-        tensor t = *this;
-        std::swap(t.shape_[a], t.shape_[b]);
-        std::swap(t.strides_[a], t.strides_[b]);
-        return t;
-    }
+    tensor transpose(std::size_t a = 0, std::size_t b = 1) const;
 
     /// A contiguous deep copy.
-    tensor clone() const {
-        tensor t = uninitialized(shape_);
-        if (is_contiguous()) {
-            if (size()) std::memcpy(t.data_, data_, size() * sizeof(T));
-        } else {
-            T* out = t.data_;
-            for_each_offset([&](std::ptrdiff_t off) { *out++ = data_[off]; });
-        }
-        return t;
-    }
+    tensor clone() const;
 
     /// The elements as a span (contiguous tensors only).
     std::span<T> span() {
@@ -356,31 +278,148 @@ class tensor {
         return off;
     }
 
-    void check_index(std::initializer_list<std::size_t> idx) const {
-        bool ok = idx.size() == rank();
-        std::size_t a = 0;
-        for (std::size_t i : idx)
-            ok = ok && i < shape_[a++];
-        if (!ok) {
-            std::string s = "(";
-            a = 0;
-            for (std::size_t i : idx)
-                s += (a++ ? ", " : "") + std::to_string(i);
-            throw std::out_of_range("tensor::at: index " + s + ") out of range for shape " +
-                                    shape_.str());
-        }
-    }
+    void check_index(std::initializer_list<std::size_t> idx) const;
 
-    void require_contiguous(const char* what) const {
-        if (!is_contiguous())
-            throw shape_error(std::string("tensor::") + what + ": tensor of shape " + shape_.str() +
-                              " is a strided view; clone() it first");
-    }
+    void require_contiguous(const char* what) const;
 
     detail::storage storage_;
     T* data_ = nullptr;
     dendrite::shape shape_;
     strides_t strides_{};
 };
+
+template <class T>
+tensor<T> tensor<T>::over_storage(const detail::storage& st, const dendrite::shape& s) {
+    if (st.bytes() < s.size() * sizeof(T))
+        throw shape_error("tensor::over_storage: storage too small for " + s.str());
+    tensor t;
+    t.shape_ = s;
+    detail::set_contiguous_strides(t.strides_, s);
+    t.storage_ = st;
+    t.data_ = static_cast<T*>(st.data());
+    return t;
+}
+
+template <class T>
+tensor<T>::tensor(const dendrite::shape& s, std::initializer_list<T> values)
+    : tensor(uninitialized(s)) {
+    if (values.size() != s.size())
+        throw shape_error("tensor: " + std::to_string(values.size()) + " values given for shape " +
+                          s.str() + " (" + std::to_string(s.size()) + " elements)");
+    std::copy(values.begin(), values.end(), data_);
+}
+
+template <class T>
+T tensor<T>::item() const {
+    if (size() != 1)
+        throw shape_error("tensor::item: tensor of shape " + shape_.str() + " is not one element");
+    return *data_;
+}
+
+template <class T>
+tensor<T>& tensor<T>::fill(T value) {
+    if (is_contiguous()) {
+        std::fill(data_, data_ + size(), value);
+    } else {
+        for_each_offset([&](std::ptrdiff_t off) { data_[off] = value; });
+    }
+    return *this;
+}
+
+template <class T>
+tensor<T> tensor<T>::reshape(const dendrite::shape& s) const {
+    if (s.size() != size())
+        throw shape_error("tensor::reshape: cannot reshape " + shape_.str() + " (" +
+                          std::to_string(size()) + " elements) into " + s.str() + " (" +
+                          std::to_string(s.size()) + " elements)");
+    if (!is_contiguous())
+        throw shape_error("tensor::reshape: tensor of shape " + shape_.str() +
+                          " is a strided view; clone() it first");
+    tensor t = *this;
+    t.shape_ = s;
+    detail::set_contiguous_strides(t.strides_, s);
+    return t;
+}
+
+template <class T>
+tensor<T> tensor<T>::slice(std::size_t axis, std::size_t begin, std::size_t end) const {
+    if (axis >= rank())
+        throw shape_error("tensor::slice: axis " + std::to_string(axis) +
+                          " out of range for shape " + shape_.str());
+    if (begin > end || end > shape_[axis])
+        throw shape_error("tensor::slice: range [" + std::to_string(begin) + ", " +
+                          std::to_string(end) + ") out of bounds for axis " + std::to_string(axis) +
+                          " of shape " + shape_.str());
+    tensor t = *this;
+    t.data_ = data_ + static_cast<std::ptrdiff_t>(begin) * strides_[axis];
+    t.shape_[axis] = end - begin;
+    return t;
+}
+
+template <class T>
+tensor<T> tensor<T>::operator[](std::size_t i) const {
+    if (rank() == 0 || i >= shape_[0])
+        throw shape_error("tensor::operator[]: index " + std::to_string(i) +
+                          " out of range for shape " + shape_.str());
+    tensor t;
+    t.storage_ = storage_;
+    t.data_ = data_ + static_cast<std::ptrdiff_t>(i) * strides_[0];
+    t.shape_ = shape_.without(0);
+    for (std::size_t a = 1; a < rank(); ++a)
+        t.strides_[a - 1] = strides_[a];
+    return t;
+}
+
+template <class T>
+tensor<T> tensor<T>::transpose(std::size_t a, std::size_t b) const {
+    if (a >= rank() || b >= rank())
+        throw shape_error("tensor::transpose: axes " + std::to_string(a) + ", " +
+                          std::to_string(b) + " out of range for shape " + shape_.str());
+    tensor t = *this;
+    std::swap(t.shape_[a], t.shape_[b]);
+    std::swap(t.strides_[a], t.strides_[b]);
+    return t;
+}
+
+template <class T>
+tensor<T> tensor<T>::clone() const {
+    tensor t = uninitialized(shape_);
+    if (is_contiguous()) {
+        if (size()) std::memcpy(t.data_, data_, size() * sizeof(T));
+    } else {
+        T* out = t.data_;
+        for_each_offset([&](std::ptrdiff_t off) { *out++ = data_[off]; });
+    }
+    return t;
+}
+
+template <class T>
+void tensor<T>::check_index(std::initializer_list<std::size_t> idx) const {
+    bool ok = idx.size() == rank();
+    std::size_t a = 0;
+    for (std::size_t i : idx)
+        ok = ok && i < shape_[a++];
+    if (!ok) {
+        std::string s = "(";
+        a = 0;
+        for (std::size_t i : idx)
+            s += (a++ ? ", " : "") + std::to_string(i);
+        throw std::out_of_range("tensor::at: index " + s + ") out of range for shape " +
+                                shape_.str());
+    }
+}
+
+template <class T>
+void tensor<T>::require_contiguous(const char* what) const {
+    if (!is_contiguous())
+        throw shape_error(std::string("tensor::") + what + ": tensor of shape " + shape_.str() +
+                          " is a strided view; clone() it first");
+}
+
+// Compiled once for the element types of data sets, labels and networks (src/tensor/tensor.cpp).
+extern template class tensor<float>;
+extern template class tensor<double>;
+extern template class tensor<std::int32_t>;
+extern template class tensor<std::int64_t>;
 
 }  // namespace dendrite::inline DENDRITE_TARGET

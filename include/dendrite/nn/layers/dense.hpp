@@ -144,3 +144,49 @@ template <std::size_t In, std::size_t Out>
 inline constexpr linear_spec<In, Out> linear{};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn
+
+namespace dendrite::inline DENDRITE_TARGET::nn::detail {
+/// The activation of a dense layer without one (an output layer), and the type of a built-in
+/// activation such as nn::relu.
+using no_activation = std::remove_cvref_t<decltype(fn::identity)>;
+template <const auto& Activation>
+using activation_type = std::remove_cvref_t<decltype(Activation)>;
+}  // namespace dendrite::inline DENDRITE_TARGET::nn::detail
+
+namespace dendrite::inline DENDRITE_TARGET {
+// Dense layers without an activation and with the built-in activations most networks use are
+// compiled once (src/nn/fused_dense_<type>.cpp); those with a user's own activation are compiled
+// in the user's program.
+extern template var<float> dense(const var<float>&, const var<float>&, const var<float>&,
+                                 nn::detail::no_activation);
+extern template var<float> dense(const var<float>&, const var<float>&, const var<float>&,
+                                 nn::detail::activation_type<nn::relu>);
+extern template var<float> dense(const var<float>&, const var<float>&, const var<float>&,
+                                 nn::detail::activation_type<nn::leaky_relu>);
+extern template var<float> dense(const var<float>&, const var<float>&, const var<float>&,
+                                 nn::detail::activation_type<nn::elu>);
+extern template var<float> dense(const var<float>&, const var<float>&, const var<float>&,
+                                 nn::detail::activation_type<nn::gelu>);
+extern template var<float> dense(const var<float>&, const var<float>&, const var<float>&,
+                                 nn::detail::activation_type<nn::sigmoid>);
+extern template var<float> dense(const var<float>&, const var<float>&, const var<float>&,
+                                 nn::detail::activation_type<nn::tanh>);
+extern template var<float> dense(const var<float>&, const var<float>&, const var<float>&,
+                                 nn::detail::activation_type<nn::silu>);
+extern template var<double> dense(const var<double>&, const var<double>&, const var<double>&,
+                                  nn::detail::no_activation);
+extern template var<double> dense(const var<double>&, const var<double>&, const var<double>&,
+                                  nn::detail::activation_type<nn::relu>);
+extern template var<double> dense(const var<double>&, const var<double>&, const var<double>&,
+                                  nn::detail::activation_type<nn::leaky_relu>);
+extern template var<double> dense(const var<double>&, const var<double>&, const var<double>&,
+                                  nn::detail::activation_type<nn::elu>);
+extern template var<double> dense(const var<double>&, const var<double>&, const var<double>&,
+                                  nn::detail::activation_type<nn::gelu>);
+extern template var<double> dense(const var<double>&, const var<double>&, const var<double>&,
+                                  nn::detail::activation_type<nn::sigmoid>);
+extern template var<double> dense(const var<double>&, const var<double>&, const var<double>&,
+                                  nn::detail::activation_type<nn::tanh>);
+extern template var<double> dense(const var<double>&, const var<double>&, const var<double>&,
+                                  nn::detail::activation_type<nn::silu>);
+}  // namespace dendrite::inline DENDRITE_TARGET
