@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "dendrite/io/atomic_file.hpp"
@@ -78,40 +78,36 @@ struct axis {
     }
 };
 
-struct series {
-    const char* label;
-    const char* colour;
-    bool dashed;
-    std::function<double(const epoch_record&)> value;
-};
-
-/// One panel: frame, grid, ticks, axis labels and curves, with the plot area at (x, y, w, h).
-void panel(std::string& svg, std::span<const epoch_record> records, const std::string& title,
-           const std::string& unit, const std::vector<series>& lines, double x0, double y0,
-           double w, double h, double clamp_lo, double clamp_hi) {
-    double emin = std::numeric_limits<double>::infinity(), emax = -emin;
-    double vmin = emin, vmax = -emin;
-    for (const epoch_record& r : records) {
-        for (const series& s : lines) {
-            const double v = s.value(r);
-            if (!std::isfinite(v)) continue;
-            vmin = std::min(vmin, v);
-            vmax = std::max(vmax, v);
-            emin = std::min(emin, static_cast<double>(r.epoch));
-            emax = std::max(emax, static_cast<double>(r.epoch));
+/// One panel: frame, grid, ticks, axis labels and curves, with the plot area at (x0, y0, w, h).
+void draw_panel(std::string& svg, const chart_panel& p, double x0, double y0, double w, double h) {
+    double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin;
+    double vmin = xmin, vmax = -xmin;
+    for (const chart_curve& c : p.curves) {
+        if (c.x.size() != c.y.size())
+            throw std::invalid_argument("line chart: curve '" + c.label + "' has " +
+                                        std::to_string(c.x.size()) + " x values and " +
+                                        std::to_string(c.y.size()) + " y values");
+        for (std::size_t i = 0; i < c.x.size(); ++i) {
+            if (!std::isfinite(c.y[i]) || !std::isfinite(c.x[i])) continue;
+            vmin = std::min(vmin, c.y[i]);
+            vmax = std::max(vmax, c.y[i]);
+            xmin = std::min(xmin, c.x[i]);
+            xmax = std::max(xmax, c.x[i]);
         }
     }
     const bool empty = !std::isfinite(vmin);
-    if (empty) emin = 0, emax = 1, vmin = clamp_lo, vmax = std::isfinite(clamp_hi) ? clamp_hi : 1;
-    const axis ex = axis::nice(emin, emax, 8, /*integer=*/true);
-    axis ey = axis::nice(vmin, vmax, 6);
-    ey.lo = std::max(ey.lo, clamp_lo);
-    ey.hi = std::min(ey.hi, clamp_hi);
+    if (empty)
+        xmin = 0, xmax = 1, vmin = std::isfinite(p.y_min) ? p.y_min : 0,
+        vmax = std::isfinite(p.y_max) ? p.y_max : 1;
+    const axis ex = axis::nice(xmin, xmax, 8, p.integer_x);
+    axis ey = axis::nice(std::max(vmin, p.y_min), std::min(vmax, p.y_max), 6);
+    ey.lo = std::max(ey.lo, p.y_min);
+    ey.hi = std::min(ey.hi, p.y_max);
     auto px = [&](double e) { return x0 + (e - ex.lo) / (ex.hi - ex.lo) * w; };
     auto py = [&](double v) { return y0 + h - (v - ey.lo) / (ey.hi - ey.lo) * h; };
 
     svg += "<g>\n<text x=\"" + fmt(x0) + "\" y=\"" + fmt(y0 - 12) +
-           "\" font-size=\"15\" font-weight=\"600\" fill=\"#222\">" + escape(title) + "</text>\n";
+           "\" font-size=\"15\" font-weight=\"600\" fill=\"#222\">" + escape(p.title) + "</text>\n";
     // Grid and tick labels.
     for (double t : ey.ticks()) {
         if (t < ey.lo - 1e-12 || t > ey.hi + 1e-12) continue;
@@ -130,55 +126,53 @@ void panel(std::string& svg, std::span<const epoch_record> records, const std::s
         svg += "<line x1=\"" + x + "\" y1=\"" + fmt(y0 + h) + "\" x2=\"" + x + "\" y2=\"" +
                fmt(y0 + h + 5) + "\" stroke=\"#444\"/>\n";
         svg += "<text x=\"" + x + "\" y=\"" + fmt(y0 + h + 19) + "\" text-anchor=\"middle\">" +
-               fmt(t, 0) + "</text>\n";
+               fmt(t, p.integer_x ? 0 : ex.decimals) + "</text>\n";
     }
     svg += "<rect x=\"" + fmt(x0) + "\" y=\"" + fmt(y0) + "\" width=\"" + fmt(w) + "\" height=\"" +
            fmt(h) + "\" fill=\"none\" stroke=\"#444\"/>\n";
     svg += "<text x=\"" + fmt(x0 + w / 2) + "\" y=\"" + fmt(y0 + h + 40) +
-           "\" text-anchor=\"middle\">epoch</text>\n";
+           "\" text-anchor=\"middle\">" + escape(p.x_label) + "</text>\n";
     svg += "<text transform=\"translate(" + fmt(x0 - 50) + " " + fmt(y0 + h / 2) +
-           ") rotate(-90)\" text-anchor=\"middle\">" + escape(unit) + "</text>\n";
+           ") rotate(-90)\" text-anchor=\"middle\">" + escape(p.y_label) + "</text>\n";
     if (empty)
         svg += "<text x=\"" + fmt(x0 + w / 2) + "\" y=\"" + fmt(y0 + h / 2) +
                "\" text-anchor=\"middle\" fill=\"#999\">no data</text>\n";
 
     // Curves: a NaN (not measured) breaks the line; markers carry the values as tooltips.
-    const bool markers = records.size() <= 60;
-    for (const series& s : lines) {
+    for (const chart_curve& c : p.curves) {
         std::string d;
         bool pen_down = false;
         std::string dots;
-        for (const epoch_record& r : records) {
-            const double v = s.value(r);
-            if (!std::isfinite(v)) {
+        for (std::size_t i = 0; i < c.x.size(); ++i) {
+            const double v = c.y[i];
+            if (!std::isfinite(v) || !std::isfinite(c.x[i])) {
                 pen_down = false;
                 continue;
             }
-            const double cx = px(static_cast<double>(r.epoch)),
-                         cy = py(std::clamp(v, ey.lo, ey.hi));
+            const double cx = px(c.x[i]), cy = py(std::clamp(v, ey.lo, ey.hi));
             d += (pen_down ? " L" : " M") + fmt(cx) + " " + fmt(cy);
             pen_down = true;
-            if (markers)
+            if (c.markers)
                 dots += "<circle cx=\"" + fmt(cx) + "\" cy=\"" + fmt(cy) + "\" r=\"3\" fill=\"" +
-                        s.colour + "\"><title>" + s.label + ", epoch " + std::to_string(r.epoch) +
-                        ": " + fmt(v, 4) + "</title></circle>\n";
+                        c.colour + "\"><title>" + escape(c.label) + ", " + escape(p.x_label) + " " +
+                        fmt(c.x[i], p.integer_x ? 0 : 3) + ": " + fmt(v, 4) + "</title></circle>\n";
         }
         if (d.empty()) continue;
-        svg += "<path d=\"" + d.substr(1) + "\" fill=\"none\" stroke=\"" + s.colour +
+        svg += "<path d=\"" + d.substr(1) + "\" fill=\"none\" stroke=\"" + c.colour +
                "\" stroke-width=\"2.2\" stroke-linejoin=\"round\" stroke-linecap=\"round\"" +
-               (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n" + dots;
+               (c.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n" + dots;
     }
     svg += "</g>\n";
 }
 
 }  // namespace
 
-std::string training_chart_svg(std::span<const epoch_record> records,
-                               const chart_options& options) {
-    const double W = static_cast<double>(std::max<std::size_t>(options.width, 320));
-    const double H = static_cast<double>(std::max<std::size_t>(options.height, 200));
+std::string line_chart_svg(const line_chart& chart) {
+    const double W = static_cast<double>(std::max<std::size_t>(chart.width, 320));
+    const double H = static_cast<double>(std::max<std::size_t>(chart.height, 200));
     const double top = 84, bottom = 56, left = 70, gap = 80, right = 24;
-    const double pw = (W - left - gap - right) / 2, ph = H - top - bottom;
+    const double n = static_cast<double>(std::max<std::size_t>(chart.panels.size(), 1));
+    const double pw = (W - left - gap * (n - 1) - right) / n, ph = H - top - bottom;
 
     std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt(W, 0) + "\" height=\"" +
@@ -190,33 +184,71 @@ std::string training_chart_svg(std::span<const epoch_record> records,
     svg +=
         "<text x=\"" + fmt(W / 2) +
         "\" y=\"28\" text-anchor=\"middle\" font-size=\"18\" font-weight=\"600\" fill=\"#111\">" +
-        escape(options.title) + "</text>\n";
+        escape(chart.title) + "</text>\n";
 
-    // Legend, centred under the title.
-    const double lx = W / 2 - 110, ly = 50;
-    svg += "<g>\n<line x1=\"" + fmt(lx) + "\" y1=\"" + fmt(ly) + "\" x2=\"" + fmt(lx + 28) +
-           "\" y2=\"" + fmt(ly) + "\" stroke=\"" + train_colour + "\" stroke-width=\"2.5\"/>\n";
-    svg += "<text x=\"" + fmt(lx + 34) + "\" y=\"" + fmt(ly + 4) + "\">training</text>\n";
-    svg += "<line x1=\"" + fmt(lx + 120) + "\" y1=\"" + fmt(ly) + "\" x2=\"" + fmt(lx + 148) +
-           "\" y2=\"" + fmt(ly) + "\" stroke=\"" + val_colour +
-           "\" stroke-width=\"2.5\" stroke-dasharray=\"7 4\"/>\n";
-    svg += "<text x=\"" + fmt(lx + 154) + "\" y=\"" + fmt(ly + 4) + "\">validation</text>\n</g>\n";
-
-    const std::vector<series> loss{
-        {"training loss", train_colour, false, [](const epoch_record& r) { return r.train_loss; }},
-        {"validation loss", val_colour, true, [](const epoch_record& r) { return r.val_loss; }},
-    };
-    const std::vector<series> accuracy{
-        {"training accuracy", train_colour, false,
-         [](const epoch_record& r) { return 100 * r.train_acc; }},
-        {"validation accuracy", val_colour, true,
-         [](const epoch_record& r) { return 100 * r.val_acc; }},
-    };
-    const double inf = std::numeric_limits<double>::infinity();
-    panel(svg, records, "Loss", "loss", loss, left, top, pw, ph, -inf, inf);
-    panel(svg, records, "Accuracy", "accuracy (%)", accuracy, left + pw + gap, top, pw, ph, 0, 100);
+    // Legend, centred under the title, 120 px per entry.
+    if (!chart.legend.empty()) {
+        const double ly = 50;
+        double lx = W / 2 - 60 * static_cast<double>(chart.legend.size()) + 10;
+        svg += "<g>\n";
+        for (const legend_entry& e : chart.legend) {
+            svg += "<line x1=\"" + fmt(lx) + "\" y1=\"" + fmt(ly) + "\" x2=\"" + fmt(lx + 28) +
+                   "\" y2=\"" + fmt(ly) + "\" stroke=\"" + e.colour + "\" stroke-width=\"2.5\"" +
+                   (e.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
+            svg += "<text x=\"" + fmt(lx + 34) + "\" y=\"" + fmt(ly + 4) + "\">" + escape(e.label) +
+                   "</text>\n";
+            lx += 120;
+        }
+        svg += "</g>\n";
+    }
+    for (std::size_t i = 0; i < chart.panels.size(); ++i)
+        draw_panel(svg, chart.panels[i], left + static_cast<double>(i) * (pw + gap), top, pw, ph);
     svg += "</svg>\n";
     return svg;
+}
+
+void write_line_chart(const std::filesystem::path& path, const line_chart& chart) {
+    write_file_atomically(path, line_chart_svg(chart));
+}
+
+std::string training_chart_svg(std::span<const epoch_record> records,
+                               const chart_options& options) {
+    line_chart chart;
+    chart.title = options.title;
+    chart.width = options.width;
+    chart.height = options.height;
+    chart.legend = {{"training", train_colour, false}, {"validation", val_colour, true}};
+    const bool markers = records.size() <= 60;
+    auto curve = [&](const char* label, const char* colour, bool dashed, auto value) {
+        chart_curve c{label, {}, {}, colour, dashed, markers};
+        for (const epoch_record& r : records) {
+            c.x.push_back(static_cast<double>(r.epoch));
+            c.y.push_back(value(r));
+        }
+        return c;
+    };
+    const double inf = std::numeric_limits<double>::infinity();
+    chart.panels.push_back({"Loss",
+                            "epoch",
+                            "loss",
+                            {curve("training loss", train_colour, false,
+                                   [](const epoch_record& r) { return r.train_loss; }),
+                             curve("validation loss", val_colour, true,
+                                   [](const epoch_record& r) { return r.val_loss; })},
+                            -inf,
+                            inf,
+                            true});
+    chart.panels.push_back({"Accuracy",
+                            "epoch",
+                            "accuracy (%)",
+                            {curve("training accuracy", train_colour, false,
+                                   [](const epoch_record& r) { return 100 * r.train_acc; }),
+                             curve("validation accuracy", val_colour, true,
+                                   [](const epoch_record& r) { return 100 * r.val_acc; })},
+                            0,
+                            100,
+                            true});
+    return line_chart_svg(chart);
 }
 
 void write_training_chart(const std::filesystem::path& path, std::span<const epoch_record> records,
