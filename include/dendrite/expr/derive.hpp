@@ -20,16 +20,32 @@ namespace dendrite::inline DENDRITE_TARGET::expr {
 template <class F, class X>
 DENDRITE_ALWAYS_INLINE std::pair<X, X> value_and_derivative(const F& f, const X& z) {
     using T = simd::scalar_t<X>;
-    lane_slot<T> slot;
-    slot.template value<X>() = z;
-    const auto e = f(lane_leaf<T>{&slot});
-    const auto& n = as_node(e);
-    slot.template grad<X>() = lane_gradient_start<std::remove_cvref_t<decltype(n)>, X>();
-    const loop_strides* no_strides = nullptr;
-    const auto cur = n.cursor(no_strides);
-    const auto cache = cur.template forward<X, true>(0);
-    cur.template backward<X, true>(0, cache, X(T(1)));
-    return {cache.value, slot.template grad<X>()};
+    if constexpr (requires { F::acts_on_lanes_only; }) {
+        // No tree to sweep backwards: forward mode, one jet.
+        const auto y = f(simd::jet<X, 1>::seed(z, X(T(1))));
+        return {y.c[0], y.c[1]};
+    } else if constexpr (!simd::is_batch_v<X> && !std::is_same_v<X, T>) {
+        // Lanes of another type (a jet, a formula): the same sweeps through a held slot.
+        held_lanes_slot<X> slot{z, X(T(0))};
+        const auto e = f(lane_leaf<T, held_lanes_slot<X>>{&slot});
+        const auto& n = as_node(e);
+        const loop_strides* no_strides = nullptr;
+        const auto cur = n.cursor(no_strides);
+        const auto cache = cur.template forward<X, true>(0);
+        cur.template backward<X, true>(0, cache, X(T(1)));
+        return {cache.value, slot.grad};
+    } else {
+        lane_slot<T> slot;
+        slot.template value<X>() = z;
+        const auto e = f(lane_leaf<T>{&slot});
+        const auto& n = as_node(e);
+        slot.template grad<X>() = lane_gradient_start<std::remove_cvref_t<decltype(n)>, X>();
+        const loop_strides* no_strides = nullptr;
+        const auto cur = n.cursor(no_strides);
+        const auto cache = cur.template forward<X, true>(0);
+        cur.template backward<X, true>(0, cache, X(T(1)));
+        return {cache.value, slot.template grad<X>()};
+    }
 }
 
 /// f(z) on lanes, through f's expression tree: scalar constants in f (`0.5 * x`) take the lanes'
@@ -37,11 +53,21 @@ DENDRITE_ALWAYS_INLINE std::pair<X, X> value_and_derivative(const F& f, const X&
 template <class F, class X>
 DENDRITE_ALWAYS_INLINE X apply_lanes(const F& f, const X& z) {
     using T = simd::scalar_t<X>;
-    lane_slot<T> slot;
-    slot.template value<X>() = z;
-    const auto e = f(lane_leaf<T>{&slot});
-    const loop_strides* no_strides = nullptr;
-    return as_node(e).cursor(no_strides).template value<X, true>(0);
+    if constexpr (requires { F::acts_on_lanes_only; }) {
+        return f(z);  // a function evaluated on lanes directly (a run-time activation)
+    } else if constexpr (!simd::is_batch_v<X> && !std::is_same_v<X, T>) {
+        held_lanes_slot<X> slot{z, X(T(0))};
+        const loop_strides* no_strides = nullptr;
+        return as_node(f(lane_leaf<T, held_lanes_slot<X>>{&slot}))
+            .cursor(no_strides)
+            .template value<X, true>(0);
+    } else {
+        lane_slot<T> slot;
+        slot.template value<X>() = z;
+        const auto e = f(lane_leaf<T>{&slot});
+        const loop_strides* no_strides = nullptr;
+        return as_node(e).cursor(no_strides).template value<X, true>(0);
+    }
 }
 
 /// A lane function computing f'(z): `derive(mish)(z)`.

@@ -18,8 +18,9 @@ namespace dendrite::inline DENDRITE_TARGET::expr {
 template <class A>
 concept arithmetic = std::is_arithmetic_v<std::remove_cvref_t<A>>;
 
+/// Values computed now, a register (or a series, or a formula) at a time: see simd::is_lanes.
 template <class A>
-concept lanes = simd::is_batch_v<std::remove_cvref_t<A>>;
+concept lanes = simd::is_lanes<std::remove_cvref_t<A>>;
 
 /// The node an operand becomes inside an expression.
 template <class E>
@@ -149,7 +150,7 @@ auto operator!=(const A& a, const B& b) {
     }                                                                         \
     template <lanes A>                                                        \
     A fn(const A& a) {                                                        \
-        return ops::fn::apply(a);                                             \
+        return ops::call(ops::fn{}, a);                                       \
     }
 DENDRITE_UNARY_FUNCTION(abs)
 DENDRITE_UNARY_FUNCTION(exp)
@@ -181,11 +182,11 @@ DENDRITE_UNARY_FUNCTION(erf)
     }                                                                \
     template <lanes A>                                               \
     A fn(const A& a, const A& b) {                                   \
-        return ops::op::apply(a, b);                                 \
+        return ops::call(ops::op{}, a, b);                           \
     }                                                                \
     template <lanes A, arithmetic B>                                 \
     A fn(const A& a, B b) {                                          \
-        return ops::op::apply(a, simd::constant<A>(b));              \
+        return ops::call(ops::op{}, a, simd::constant<A>(b));        \
     }
 DENDRITE_BINARY_FUNCTION(pow, pow)
 DENDRITE_BINARY_FUNCTION(max, maximum)
@@ -211,9 +212,9 @@ auto where(bool cond, A a, B b) {
     using F = std::common_type_t<A, B>;
     return cond ? static_cast<F>(a) : static_cast<F>(b);
 }
-/// where on SIMD lanes.
-template <lanes A>
-A where(const typename A::batch_bool_type& cond, const A& a, const A& b) {
+/// where on lanes, with the mask their comparisons give.
+template <lanes A, class M>
+requires(!expression<M>) A where(const M& cond, const A& a, const A& b) {
     return simd::select(cond, a, b);
 }
 
@@ -224,6 +225,7 @@ A where(const typename A::batch_bool_type& cond, const A& a, const A& b) {
 template <class F, class DF>
 struct custom_unary_op {
     static constexpr const char* name = "custom";
+    static constexpr bool composite = true;  // a formula shows f itself
     [[no_unique_address]] F f;
     [[no_unique_address]] DF df;
     template <class X>

@@ -60,15 +60,30 @@ struct lane_cursor {
     }
 };
 
-/// A leaf standing for "the argument" of a function being differentiated.
+template <class X>
+struct held_lanes_slot;
+template <class X>
+struct held_lanes_cursor;
+
 template <class T>
+lane_cursor<T> cursor_on(lane_slot<T>* slot) noexcept {
+    return {slot};
+}
+template <class X>
+held_lanes_cursor<X> cursor_on(held_lanes_slot<X>* slot) noexcept {
+    return {slot};
+}
+
+/// A leaf standing for "the argument" of a function being differentiated, its lanes in `Slot`
+/// (scalars and batches in a lane_slot, any other lane type in a held_lanes_slot below).
+template <class T, class Slot = lane_slot<T>>
 struct lane_leaf {
     static constexpr bool is_dendrite_expression = true;
     static constexpr std::size_t leaf_count = 0;
     static constexpr bool has_grad = true;
     using value_type = T;
 
-    lane_slot<T>* slot;
+    Slot* slot;
 
     const dendrite::shape& shape() const noexcept {
         static const dendrite::shape scalar_shape{};
@@ -80,12 +95,45 @@ struct lane_leaf {
     void for_each_var(F&) const {}
     template <class F>
     void for_each_var(F&) {}
-    lane_cursor<T> cursor(const loop_strides*&) const noexcept { return {slot}; }
+    auto cursor(const loop_strides*&) const noexcept { return cursor_on(slot); }
     std::string describe() const { return "x"; }
 };
 
-template <class T>
-struct sweep_reaches_all_leaves<lane_leaf<T>> : std::true_type {};
+template <class T, class Slot>
+struct sweep_reaches_all_leaves<lane_leaf<T, Slot>> : std::true_type {};
+
+/// A slot and cursor like the two above for lanes of any other type X (a jet, a formula): what
+/// evaluating or differentiating a function on such lanes reads and accumulates.
+template <class X>
+struct held_lanes_slot {
+    X value;
+    X grad;
+};
+
+template <class X>
+struct held_lanes_cursor {
+    static constexpr bool has_grad = true;
+    held_lanes_slot<X>* slot;
+
+    DENDRITE_ALWAYS_INLINE void set_row(std::size_t, std::size_t, std::size_t) noexcept {}
+    template <class Y, bool C>
+    DENDRITE_ALWAYS_INLINE Y value(std::size_t) const noexcept {
+        static_assert(std::is_same_v<Y, X>, "dendrite: held lanes are read as their own type");
+        return slot->value;
+    }
+    template <class Y, bool C>
+    DENDRITE_ALWAYS_INLINE leaf_cache<Y> forward(std::size_t j) const noexcept {
+        return {value<Y, C>(j)};
+    }
+    template <class Y, bool C, class Cache>
+    DENDRITE_ALWAYS_INLINE void backward(std::size_t, const Cache&, const Y& g) const noexcept {
+        slot->grad = slot->grad + g;
+    }
+    template <class Slot>
+    held_lanes_cursor on_lanes(Slot*) const noexcept {
+        return *this;
+    }
+};
 
 /// Where a slot's gradient starts, for the sweep of expression E: -0 when the sweep reaches every
 /// leaf, since -0 + v is v for every v (+0 + -0 is +0), so the compiler drops the first

@@ -175,12 +175,12 @@ struct unary_cursor {
     }
     template <class X, bool Cg>
     DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
-        return op.apply(arg.template value<X, Cg>(j));
+        return ops::call(op, arg.template value<X, Cg>(j));
     }
     template <class X, bool Cg>
     DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
         auto c = arg.template forward<X, Cg>(j);
-        X y = op.apply(c.value);
+        X y = ops::call(op, c.value);
         return unary_cache<X, decltype(c)>{y, c};
     }
     template <class X, bool Cg, class Cache>
@@ -247,13 +247,13 @@ struct binary_cursor {
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
-        return op.apply(lhs.template value<X, C>(j), rhs.template value<X, C>(j));
+        return ops::call(op, lhs.template value<X, C>(j), rhs.template value<X, C>(j));
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
         auto a = lhs.template forward<X, C>(j);
         auto b = rhs.template forward<X, C>(j);
-        X y = op.apply(a.value, b.value);
+        X y = ops::call(op, a.value, b.value);
         return binary_cache<X, decltype(a), decltype(b)>{y, a, b};
     }
     template <class X, bool C, class Cache>

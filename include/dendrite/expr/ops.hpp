@@ -9,12 +9,67 @@
 // primitives and for the few composites whose derived rule would be slower or unstable
 // (sigmoid, softplus, tanh).
 
+#include <type_traits>
+
 #include "dendrite/config.hpp"
 #include "dendrite/simd/simd.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::ops {
 
 using simd::constant;
+
+// ---- applying an op to lanes ------------------------------------------------------------------
+//
+// Every application of an op goes through call(), which picks how the lane type computes it:
+// scalars and batches run the op's own body; a lane type that records formulas (symbolic.hpp)
+// records the op by name; a jet (simd/jet.hpp) runs the op's body when it is a polynomial, which
+// is exact on series, and otherwise derives every coefficient from the op's first-derivative rule,
+// so that higher orders share that rule's conventions and stability. Derivative rules call other
+// ops through call() too, so they work on every lane type.
+
+/// Ops that are polynomials in their operands (or piecewise constant): exact on jets as written.
+template <class Op>
+inline constexpr bool polynomial = false;
+
+/// Lane types with their own way of applying an op (a formula records the op's name).
+template <class X, class Op>
+concept records_ops = requires(const Op& op, const X& x) {
+    X::apply_op(op, x);
+};
+
+/// Series of numbers (not of formulas). Their rules avoid forms that cancel where a function
+/// saturates (1 - y with y near 1): a first derivative rounds such a form to a harmless absolute
+/// error, but every higher order would inherit a relative error of up to 100%. Formulas keep the
+/// forms the backward pass computes, since they show that.
+template <class X>
+inline constexpr bool numeric_series = false;
+template <class X, std::size_t N>
+inline constexpr bool numeric_series<simd::jet<X, N>> =
+    std::is_arithmetic_v<X> || simd::is_batch_v<X> || numeric_series<X>;
+
+template <class Op, class X>
+DENDRITE_ALWAYS_INLINE X call(const Op& op, const X& x) {
+    if constexpr (records_ops<X, Op>)
+        return X::apply_op(op, x);
+    else if constexpr (simd::is_jet_v<X> && !polynomial<Op>)
+        return simd::compose(x, call(op, x.c[0]),
+                             [&](const auto& u, const auto& y) { return op.derivative(u, y); });
+    else
+        return op.apply(x);
+}
+
+template <class Op, class X>
+DENDRITE_ALWAYS_INLINE X call(const Op& op, const X& a, const X& b) {
+    if constexpr (records_ops<X, Op>)
+        return X::apply_op(op, a, b);
+    else if constexpr (simd::is_jet_v<X> && !polynomial<Op>)
+        return simd::compose(
+            a, b, call(op, a.c[0], b.c[0]),
+            [&](const auto& u, const auto& v, const auto& y) { return op.d_lhs(u, v, y); },
+            [&](const auto& u, const auto& v, const auto& y) { return op.d_rhs(u, v, y); });
+    else
+        return op.apply(a, b);
+}
 
 // ---- unary ------------------------------------------------------------------------------------
 
@@ -87,8 +142,14 @@ struct expm1 {
         return simd::expm1(x);
     }
     template <class X>
-    static X derivative(const X&, const X& y) {
-        return y + constant<X>(1);
+    static X derivative(const X& x, const X& y) {
+        if constexpr (numeric_series<X>) {
+            X d = y + constant<X>(1);  // exact in every coefficient but the first: e^x
+            d.c[0] = call(exp{}, x.c[0]);
+            return d;
+        } else {
+            return y + constant<X>(1);
+        }
     }
 };
 
@@ -137,9 +198,7 @@ struct sin {
         return simd::sin(x);
     }
     template <class X>
-    static X derivative(const X& x, const X&) {
-        return simd::cos(x);
-    }
+    static X derivative(const X& x, const X&);  // cos(x), below cos
 };
 
 struct cos {
@@ -150,9 +209,14 @@ struct cos {
     }
     template <class X>
     static X derivative(const X& x, const X&) {
-        return -simd::sin(x);
+        return -call(sin{}, x);
     }
 };
+
+template <class X>
+X sin::derivative(const X& x, const X&) {
+    return call(cos{}, x);
+}
 
 struct tanh {
     static constexpr const char* name = "tanh";
@@ -161,8 +225,17 @@ struct tanh {
         return simd::tanh(x);
     }
     template <class X>
-    static X derivative(const X&, const X& y) {
-        return constant<X>(1) - y * y;
+    static X derivative(const X& x, const X& y);  // 1 - y^2, below sigmoid
+    /// tanh'(x) = sech^2 x = 4 e / (1 + e)^2 with e = e^-2|x|: no cancellation where |tanh| -> 1.
+    template <class X>
+    static X slope(const X& x) {
+        if constexpr (simd::is_jet_v<X>) {
+            return derivative(x, call(tanh{}, x));
+        } else {
+            const X e = simd::exp(constant<X>(-2) * simd::abs(x));
+            const X q = constant<X>(1) + e;
+            return constant<X>(4) * e / (q * q);
+        }
     }
 };
 
@@ -174,10 +247,41 @@ struct sigmoid {
         return constant<X>(1) / (constant<X>(1) + simd::exp(-x));
     }
     template <class X>
-    static X derivative(const X&, const X& y) {
-        return y * (constant<X>(1) - y);
+    static X derivative(const X& x, const X& y) {
+        if constexpr (numeric_series<X>) {
+            // 1 - y is exact in every coefficient but the first; that one is sigmoid(-x).
+            X c = constant<X>(1) - y;
+            c.c[0] = complement(x.c[0], y.c[0]);
+            return y * c;
+        } else {
+            return y * (constant<X>(1) - y);
+        }
+    }
+    /// 1 - y for y = sigmoid(x), exact where y is near 1: e^-x y there (e^-x is the one that
+    /// computed y), 1 - y elsewhere.
+    template <class X>
+    static X complement(const X& x, const X& y) {
+        if constexpr (simd::is_jet_v<X>) {
+            X c = constant<X>(1) - y;
+            c.c[0] = complement(x.c[0], y.c[0]);
+            return c;
+        } else {
+            return simd::select(x > constant<X>(0), simd::exp(-x) * y, constant<X>(1) - y);
+        }
     }
 };
+
+template <class X>
+X tanh::derivative(const X& x, const X& y) {
+    if constexpr (numeric_series<X>) {
+        // 1 - y^2 is exact in every coefficient but the first; that one is sech^2 x.
+        X d = constant<X>(1) - y * y;
+        d.c[0] = slope(x.c[0]);
+        return d;
+    } else {
+        return constant<X>(1) - y * y;
+    }
+}
 
 struct softplus {
     static constexpr const char* name = "softplus";
@@ -188,7 +292,7 @@ struct softplus {
     }
     template <class X>
     static X derivative(const X& x, const X&) {
-        return sigmoid::apply(x);
+        return call(sigmoid{}, x);
     }
 };
 
@@ -214,7 +318,7 @@ struct erf {
     }
     template <class X>
     static X derivative(const X& x, const X&) {
-        return constant<X>(1.1283791670955126) * simd::exp(-x * x);  // 2 / sqrt(pi)
+        return constant<X>(1.1283791670955126) * call(exp{}, -x * x);  // 2 / sqrt(pi)
     }
 };
 
@@ -326,12 +430,12 @@ struct pow {
     // b * a^(b-1) rather than b * y / a, which is 0/0 at a = 0.
     template <class X>
     static X d_lhs(const X& a, const X& b, const X&) {
-        return b * simd::pow(a, b - constant<X>(1));
+        return b * call(pow{}, a, b - constant<X>(1));
     }
     // y * log(a), taken as 0 where y is 0 so that 0^b does not give 0 * -inf.
     template <class X>
     static X d_rhs(const X& a, const X&, const X& y) {
-        return simd::select(y == constant<X>(0), constant<X>(0), y * simd::log(a));
+        return simd::select(y == constant<X>(0), constant<X>(0), y * call(log{}, a));
     }
 };
 
@@ -375,5 +479,30 @@ struct not_equal {
         return constant<X>(0);
     }
 };
+
+template <>
+inline constexpr bool polynomial<neg> = true;
+template <>
+inline constexpr bool polynomial<square> = true;
+template <>
+inline constexpr bool polynomial<add> = true;
+template <>
+inline constexpr bool polynomial<sub> = true;
+template <>
+inline constexpr bool polynomial<mul> = true;
+template <>
+inline constexpr bool polynomial<div> = true;
+template <>
+inline constexpr bool polynomial<less> = true;
+template <>
+inline constexpr bool polynomial<less_equal> = true;
+template <>
+inline constexpr bool polynomial<greater> = true;
+template <>
+inline constexpr bool polynomial<greater_equal> = true;
+template <>
+inline constexpr bool polynomial<equal> = true;
+template <>
+inline constexpr bool polynomial<not_equal> = true;
 
 }  // namespace dendrite::inline DENDRITE_TARGET::ops

@@ -372,10 +372,26 @@ DENDRITE_ALWAYS_INLINE T hmin(const batch<T>& v) noexcept {
 
 // ---- lane-generic arithmetic: one body for a scalar and for a batch ---------------------------
 
+template <class X, std::size_t N>
+struct jet;  // jet.hpp: a series selects per coefficient
 template <class X>
-DENDRITE_ALWAYS_INLINE X select(bool c, const X& a, const X& b) noexcept requires(!is_batch_v<X>) {
+struct is_jet : std::false_type {};
+template <class X, std::size_t N>
+struct is_jet<jet<X, N>> : std::true_type {};
+template <class X>
+inline constexpr bool is_jet_v = is_jet<std::remove_cvref_t<X>>::value;
+
+template <class X>
+DENDRITE_ALWAYS_INLINE X select(bool c, const X& a, const X& b) noexcept
+    requires(!is_batch_v<X> && !is_jet_v<X>) {
     return c ? a : b;
 }
+/// Lane types whose conditions are values of their own (a formula's `x > 0`) select themselves.
+template <class X>
+X select(const X& c, const X& a, const X& b) requires requires {
+    X::select(c, a, b);
+}
+{ return X::select(c, a, b); }
 template <class T, class A>
 DENDRITE_ALWAYS_INLINE xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& c,
                                                  const xsimd::batch<T, A>& a,
@@ -584,3 +600,6 @@ DENDRITE_ALWAYS_INLINE auto not_equal(const X& a, const X& b) noexcept {
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET::simd
+
+// Lanes that carry derivatives: truncated Taylor series over the lane types above.
+#include "dendrite/simd/jet.hpp"
