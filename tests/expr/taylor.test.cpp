@@ -564,3 +564,34 @@ TEMPLATE_TEST_CASE("value_and_derivatives on a SIMD batch equals the scalar form
         },
         nn::builtin_activations());
 }
+
+TEST_CASE("jvp in several arguments: numbers, and tensors that broadcast", "[expr][taylor][jvp]") {
+    const auto f = [](auto x, auto y) { return x * sin(y) + exp(x * y); };
+    const auto tangent = [](double x, double y, double dx, double dy) {
+        return dx * (std::sin(y) + y * std::exp(x * y)) +
+               dy * (x * std::cos(y) + x * std::exp(x * y));
+    };
+    const auto [value, slope] = jvp(f, std::array{0.7, -1.3}, std::array{0.25, 2.0});
+    CHECK(value == Approx(0.7 * std::sin(-1.3) + std::exp(0.7 * -1.3)).epsilon(1e-15));
+    CHECK(slope == Approx(tangent(0.7, -1.3, 0.25, 2.0)).epsilon(1e-14));
+
+    rng g(77);
+    const tensor<double> x = uniform<double>({3, 17}, -1, 1, g),
+                         dx = uniform<double>({3, 17}, -1, 1, g);
+    const tensor<double> y = uniform<double>({17}, -2, 2, g), dy = uniform<double>({17}, -1, 1, g);
+    const auto [fv, tv] = jvp(f, std::array{x, y}, std::array{dx, dy});
+    REQUIRE(fv.shape() == shape{3, 17});
+    REQUIRE(tv.shape() == shape{3, 17});
+    for (std::size_t i = 0; i < 3; ++i)
+        for (std::size_t j = 0; j < 17; ++j) {
+            const double xi = x.data()[i * 17 + j], yj = y.data()[j];
+            CHECK(fv.data()[i * 17 + j] ==
+                  Approx(xi * std::sin(yj) + std::exp(xi * yj)).epsilon(1e-14));
+            CHECK(tv.data()[i * 17 + j] ==
+                  Approx(tangent(xi, yj, dx.data()[i * 17 + j], dy.data()[j])).epsilon(1e-13));
+        }
+    // A zero direction in one argument is the partial derivative in the other.
+    const auto [fv2, partial] = jvp(f, std::array{x, y}, std::array{dx, tensor<double>(shape{17})});
+    const double x0 = x.data()[0], y0 = y.data()[0];
+    CHECK(partial.data()[0] == Approx(tangent(x0, y0, dx.data()[0], 0)).epsilon(1e-13));
+}

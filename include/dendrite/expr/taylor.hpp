@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstddef>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -80,8 +81,15 @@ struct seeded_leaf {
     tensor<T> x;
     tensor<T> v;  // empty: the direction 1 everywhere
     bool has_direction;
+    dendrite::shape shp;  // x's and v's shapes broadcast
 
-    const dendrite::shape& shape() const noexcept { return x.shape(); }
+    seeded_leaf(tensor<T> value, tensor<T> direction, bool directed)
+        : x(std::move(value)),
+          v(std::move(direction)),
+          has_direction(directed),
+          shp(directed ? broadcast_shapes(x.shape(), v.shape(), "jvp") : x.shape()) {}
+
+    const dendrite::shape& shape() const noexcept { return shp; }
     template <class G>
     void for_each_leaf(G& g) const {
         g(x.shape(), x.strides());
@@ -100,18 +108,17 @@ struct seeded_leaf {
     std::string describe() const { return "x"; }
 };
 
-/// Evaluates f on x (seeded in direction v when given) to order N, in one fused pass, into the
-/// N + 1 tensors out[k] = scale[k] * coefficient k; an output keeps its storage when it has the
-/// result's shape and nobody else sees it.
-template <std::size_t N, class F, class T>
-void evaluate_series(const F& f, const tensor<T>& x, std::type_identity_t<const tensor<T>*> v,
+/// Evaluates f on the seeded leaves to order N, in one fused pass, into the N + 1 tensors
+/// out[k] = scale[k] * coefficient k; an output keeps its storage when it has the result's shape
+/// and nobody else sees it.
+template <std::size_t N, class F, class T, std::size_t K>
+void evaluate_series(const F& f, const std::array<seeded_leaf<T, N>, K>& leaves,
                      const std::array<T, N + 1>& scale, std::array<tensor<T>, N + 1>& out) {
-    const seeded_leaf<T, N> leaf{x, v ? *v : tensor<T>{}, v != nullptr};
-    const auto e = f(leaf);
+    const auto e = std::apply(f, leaves);
     const auto& n = as_node(e);
     static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(n)>::value_type, T>,
-                  "dendrite: the function must keep its argument's value type");
-    const dendrite::shape s = v ? broadcast_shapes(x.shape(), v->shape(), "jvp") : x.shape();
+                  "dendrite: the function must keep its arguments' value type");
+    const dendrite::shape s = n.shape();
     for (auto& o : out)
         if (!(o.shape() == s && o.owns_storage_exclusively() && o.is_contiguous()))
             o = tensor<T>::uninitialized(s);
@@ -151,7 +158,9 @@ void value_and_derivatives(const F& f, const tensor<T>& x, std::array<tensor<T>,
     std::array<T, N + 1> scale;
     for (std::size_t k = 0; k <= N; ++k)
         scale[k] = detail::factorial<T>(k);
-    detail::evaluate_series<N>(f, x, nullptr, scale, out);
+    const std::array<detail::seeded_leaf<T, N>, 1> leaf{
+        detail::seeded_leaf<T, N>(x, tensor<T>{}, false)};
+    detail::evaluate_series<N>(f, leaf, scale, out);
 }
 
 /// {f(x), f'(x), ..., f^(N)(x)} at every element of x, in one fused pass over x.
@@ -169,12 +178,45 @@ requires(arithmetic<X> || lanes<X>) std::pair<X, X> jvp(const F& f, const X& x, 
     return {y.c[0], y.c[1]};
 }
 
+/// Forward mode in several arguments: {f(x...), the sum over i of df/dx_i v_i}, at numbers or
+/// SIMD lanes: `jvp(f, std::array{x, y}, std::array{dx, dy})`.
+template <class F, class X, std::size_t K>
+requires(arithmetic<X> || lanes<X>) std::pair<X, X> jvp(const F& f, const std::array<X, K>& x,
+                                                        const std::array<X, K>& v) {
+    using T = simd::scalar_t<X>;
+    using J = simd::jet<X, 1>;
+    std::array<held_lanes_slot<J>, K> slots;
+    for (std::size_t i = 0; i < K; ++i)
+        slots[i] = {J::seed(x[i], v[i]), J(T(0))};
+    const J y = [&]<std::size_t... I>(std::index_sequence<I...>) {
+        const auto e = f(lane_leaf<T, held_lanes_slot<J>>{&slots[I]}...);
+        const loop_strides* no_strides = nullptr;
+        return as_node(e).cursor(no_strides).template value<J, true>(0);
+    }
+    (std::make_index_sequence<K>{});
+    return {y.c[0], y.c[1]};
+}
+
 /// Forward mode on tensors: {f(x), f'(x) v} element-wise (v broadcasts against x), in one fused
 /// pass: the tangent costs what one more output costs, not a second pass.
 template <class F, class T>
 std::pair<tensor<T>, tensor<T>> jvp(const F& f, const tensor<T>& x, const tensor<T>& v) {
+    return jvp(f, std::array<tensor<T>, 1>{x}, std::array<tensor<T>, 1>{v});
+}
+
+/// Forward mode on tensors in several arguments, broadcasting as f's expression does:
+/// `jvp([](auto x, auto y) { return x * sin(y); }, std::array{x, y}, std::array{dx, dy})` is
+/// {x sin(y), dx sin(y) + x cos(y) dy}, in one fused pass.
+template <class F, class T, std::size_t K>
+std::pair<tensor<T>, tensor<T>> jvp(const F& f, const std::array<tensor<T>, K>& x,
+                                    const std::array<tensor<T>, K>& v) {
+    const auto leaves = [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<detail::seeded_leaf<T, 1>, K>{
+            detail::seeded_leaf<T, 1>(x[I], v[I], true)...};
+    }
+    (std::make_index_sequence<K>{});
     std::array<tensor<T>, 2> r;
-    detail::evaluate_series<1>(f, x, &v, std::array<T, 2>{T(1), T(1)}, r);
+    detail::evaluate_series<1>(f, leaves, std::array<T, 2>{T(1), T(1)}, r);
     return {std::move(r[0]), std::move(r[1])};
 }
 
