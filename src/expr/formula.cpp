@@ -123,6 +123,13 @@ bool after(const formula& a, const formula& b) {
 formula second(const formula& f) {
     return formula_access::from_id(formula_access::get(f).b);
 }
+/// c and x of a term c x (1 and the term itself when it has no constant factor), so that like
+/// terms meet: c x + d x = (c + d) x.
+std::pair<double, formula> coefficient_and_rest(const formula& f) {
+    if (f.node_kind() == kind::multiply)
+        if (const auto c = first(f).constant_value()) return {*c, second(f)};
+    return {1.0, f};
+}
 }  // namespace
 
 formula::formula(double c) : id_(0) {
@@ -213,13 +220,8 @@ formula operator+(const formula& a, const formula& b) {
     if (ca && *ca < 0) return b - formula(-*ca);
     if (a.id() == b.id()) return formula(2.0) * a;
     // Terms times constants meet: c x + d x = (c + d) x.
-    auto split = [](const formula& f) -> std::pair<double, formula> {
-        if (f.node_kind() == kind::multiply)
-            if (const auto c = first(f).constant_value()) return {*c, second(f)};
-        return {1.0, f};
-    };
-    const auto [c1, r1] = split(a);
-    const auto [c2, r2] = split(b);
+    const auto [c1, r1] = coefficient_and_rest(a);
+    const auto [c2, r2] = coefficient_and_rest(b);
     if (r1.id() == r2.id()) return formula(c1 + c2) * r1;
     // One order for the operands of + and *, so that a + b and b + a are one node.
     if (cb) return make(kind::add, b, a);  // constants first: 1 + x
@@ -236,13 +238,8 @@ formula operator-(const formula& a, const formula& b) {
     if (b.node_kind() == kind::negate) return a + first(b);
     if (cb && *cb < 0) return a + formula(-*cb);
     // c x - d x = (c - d) x.
-    auto split = [](const formula& f) -> std::pair<double, formula> {
-        if (f.node_kind() == kind::multiply)
-            if (const auto c = first(f).constant_value()) return {*c, second(f)};
-        return {1.0, f};
-    };
-    const auto [c1, r1] = split(a);
-    const auto [c2, r2] = split(b);
+    const auto [c1, r1] = coefficient_and_rest(a);
+    const auto [c2, r2] = coefficient_and_rest(b);
     if (r1.id() == r2.id()) return formula(c1 - c2) * r1;
     return make(kind::subtract, a, b);
 }

@@ -33,7 +33,7 @@ DENDRITE_ALWAYS_INLINE std::pair<X, X> value_and_derivative(const F& f, const X&
         const auto cur = n.cursor(no_strides);
         const auto cache = cur.template forward<X, true>(0);
         cur.template backward<X, true>(0, cache, X(T(1)));
-        return {cache.value, slot.grad};
+        return {cache.value, slot.grad_lanes};
     } else {
         lane_slot<T> slot;
         slot.template value<X>() = z;

@@ -36,10 +36,12 @@ struct lane_slot {
     }
 };
 
-template <class T>
+/// Reads the lanes of a slot and accumulates into its gradient: a lane_slot for scalars and
+/// batches, a held_lanes_slot (below) for any other lane type.
+template <class T, class Slot = lane_slot<T>>
 struct lane_cursor {
     static constexpr bool has_grad = true;
-    lane_slot<T>* slot;
+    Slot* slot;
 
     DENDRITE_ALWAYS_INLINE void set_row(std::size_t, std::size_t, std::size_t) noexcept {}
     template <class X, bool C>
@@ -54,25 +56,14 @@ struct lane_cursor {
     DENDRITE_ALWAYS_INLINE void backward(std::size_t, const Cache&, const X& g) const noexcept {
         slot->template grad<X>() += g;
     }
-    template <class Slot>
-    lane_cursor on_lanes(Slot*) const noexcept {
+    template <class Other>
+    lane_cursor on_lanes(Other*) const noexcept {
         return *this;
     }
 };
 
 template <class X>
 struct held_lanes_slot;
-template <class X>
-struct held_lanes_cursor;
-
-template <class T>
-lane_cursor<T> cursor_on(lane_slot<T>* slot) noexcept {
-    return {slot};
-}
-template <class X>
-held_lanes_cursor<X> cursor_on(held_lanes_slot<X>* slot) noexcept {
-    return {slot};
-}
 
 /// A leaf standing for "the argument" of a function being differentiated, its lanes in `Slot`
 /// (scalars and batches in a lane_slot, any other lane type in a held_lanes_slot below).
@@ -95,43 +86,29 @@ struct lane_leaf {
     void for_each_var(F&) const {}
     template <class F>
     void for_each_var(F&) {}
-    auto cursor(const loop_strides*&) const noexcept { return cursor_on(slot); }
+    lane_cursor<T, Slot> cursor(const loop_strides*&) const noexcept { return {slot}; }
     std::string describe() const { return "x"; }
 };
 
 template <class T, class Slot>
 struct sweep_reaches_all_leaves<lane_leaf<T, Slot>> : std::true_type {};
 
-/// A slot and cursor like the two above for lanes of any other type X (a jet, a formula): what
-/// evaluating or differentiating a function on such lanes reads and accumulates.
+/// A slot like lane_slot for lanes of any other type X (a jet, a formula): what evaluating or
+/// differentiating a function on such lanes reads and accumulates.
 template <class X>
 struct held_lanes_slot {
-    X value;
-    X grad;
-};
+    X value_lanes;
+    X grad_lanes;
 
-template <class X>
-struct held_lanes_cursor {
-    static constexpr bool has_grad = true;
-    held_lanes_slot<X>* slot;
-
-    DENDRITE_ALWAYS_INLINE void set_row(std::size_t, std::size_t, std::size_t) noexcept {}
-    template <class Y, bool C>
-    DENDRITE_ALWAYS_INLINE Y value(std::size_t) const noexcept {
+    template <class Y>
+    Y& value() noexcept {
         static_assert(std::is_same_v<Y, X>, "dendrite: held lanes are read as their own type");
-        return slot->value;
+        return value_lanes;
     }
-    template <class Y, bool C>
-    DENDRITE_ALWAYS_INLINE leaf_cache<Y> forward(std::size_t j) const noexcept {
-        return {value<Y, C>(j)};
-    }
-    template <class Y, bool C, class Cache>
-    DENDRITE_ALWAYS_INLINE void backward(std::size_t, const Cache&, const Y& g) const noexcept {
-        slot->grad = slot->grad + g;
-    }
-    template <class Slot>
-    held_lanes_cursor on_lanes(Slot*) const noexcept {
-        return *this;
+    template <class Y>
+    Y& grad() noexcept {
+        static_assert(std::is_same_v<Y, X>, "dendrite: held lanes are read as their own type");
+        return grad_lanes;
     }
 };
 
