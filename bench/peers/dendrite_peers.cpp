@@ -59,6 +59,7 @@ class workloads {
 
     workload build(const std::string& name, std::size_t size) {
         if (name == "mlp_step") return hold(std::make_shared<peers::mlp_step>(size));
+        if (name == "mlp_hvp") return hold(std::make_shared<peers::mlp_hvp>(size));
         if (name == "mlp_epoch") {
             if (!train_)
                 train_ = std::make_unique<peers::training_set>(peers::fashion_mnist_or_random());

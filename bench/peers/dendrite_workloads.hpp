@@ -1,7 +1,8 @@
 #pragma once
 // Our side of the peer comparisons, written with the public API the way a user writes it
-// (nn::sequential, a loss, optim::sgd with momentum, a tape; train::fit for the epoch), plus the hand-written baselines
-// that need no framework: the fused activation as one xsimd loop, and XOR in plain loops.
+// (nn::sequential, a loss, optim::sgd with momentum, a tape; train::fit for the epoch), plus the
+// hand-written baselines that need no framework: the fused activation as one xsimd loop, and XOR in
+// plain loops.
 
 #include <array>
 #include <cmath>
@@ -143,6 +144,31 @@ struct lenet_step : fixed_batch_step<decltype(make_lenet())> {
         : fixed_batch_step(make_lenet, random_data(batch, {1, 28, 28})) {}
 };
 #endif
+
+/// A Hessian-vector product of the MLP's cross-entropy on one fixed batch, with respect to all
+/// its weights, along a fixed random direction: dendrite::hvp (forward over reverse) on a reused
+/// tape.
+struct mlp_hvp {
+    decltype(make_mlp()) net = make_mlp();
+    dn::nn::parameter_list<float> params = net.parameters();
+    labelled data;
+    std::vector<dn::tensor<float>> v;
+    dn::tape t;
+    explicit mlp_hvp(std::size_t batch) : data(random_data(batch, {784})) {
+        dn::rng g(3);
+        for (const auto& p : params)
+            v.push_back(dn::normal<float>(p.value.shape(), 0.f, 1.f, g));
+    }
+    float operator()() {
+        net.zero_grad();
+        const auto loss = [&](dn::tape& tp) {
+            return dn::softmax_cross_entropy(net(tp, data.x), data.y);
+        };
+        return dn::hvp(t, loss, std::span<const dn::nn::parameter<float>>(params),
+                       std::span<const dn::tensor<float>>(v))
+            .loss;
+    }
+};
 
 /// A full epoch over a training set, shuffled, at the given batch size: train::fit as a user
 /// calls it, one epoch per call, each in a new order.

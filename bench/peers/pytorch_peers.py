@@ -206,6 +206,20 @@ def swish_runner(n):
     return run
 
 
+def hvp_runner(batch):
+    """A Hessian-vector product of the MLP's loss by double backward, PyTorch's way."""
+    model, (x, y) = mlp(), random_batch(batch, (784,))
+    params = list(model.parameters())
+    v = [torch.randn_like(p) for p in params]
+
+    def run():
+        loss = F.cross_entropy(model(x), y)
+        grads = torch.autograd.grad(loss, params, create_graph=True)
+        dot = sum((g * d).sum() for g, d in zip(grads, v))
+        torch.autograd.grad(dot, params)
+    return run
+
+
 def xor_runner():
     model = Classifier(nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), XOR_LR, XOR_MOMENTUM)
     x = torch.tensor([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])
@@ -251,7 +265,7 @@ def main():
     p.add_argument("--epoch-reps", type=int, default=5)
     p.add_argument("--settle", type=float, default=0.15,
                    help="seconds to let OpenBLAS's spinning threads park after a threaded BLAS block")
-    p.add_argument("--only", default="mlp,epoch,lenet,swish,xor")
+    p.add_argument("--only", default="mlp,hvp,epoch,lenet,swish,xor")
     args = p.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     only = set(args.only.split(","))
@@ -271,6 +285,11 @@ def main():
                     model, (x, y) = Classifier(mlp()), random_batch(batch, (784,))
                     compare(out, ours, args, "mlp_step", batch, t, "MLP 784-256-128-10 step", f"batch {batch}",
                             batch, lambda: model.step(x, y), **common)
+        if "hvp" in only:
+            for t in threads:
+                ours.prepare("mlp_hvp", 128)
+                compare(out, ours, args, "mlp_hvp", 128, t, "MLP Hessian-vector product", "batch 128", 128,
+                        hvp_runner(128), note="double backward on the peer's side", **common)
         if "epoch" in only:
             x, y, description = fashion_mnist_or_random()
             for t in threads:

@@ -3,7 +3,7 @@
 // One JSON line per comparison (bench/peers/report.py turns them into the table).
 //
 //   torch_peers [--threads 1,2] [--reps 7] [--min-time 0.2] [--epoch-batches 128]
-//               [--epoch-reps 5] [--only mlp,epoch,lenet,swish,xor]
+//               [--epoch-reps 5] [--only mlp,hvp,epoch,lenet,swish,xor]
 //
 // The peer at its best: OpenBLAS's SkylakeX kernel (OPENBLAS_CORETYPE, set by bench/run-peers),
 // gradients dropped rather than zeroed, and on several threads both arrangements of its two
@@ -105,6 +105,28 @@ struct torch_fixed_step {
     void operator()() { model.step(x, y); }
 };
 
+// A Hessian-vector product by double backward, PyTorch's way: the gradient with create_graph,
+// its dot product with v, and the gradient of that.
+struct torch_hvp {
+    tnn::Sequential net = torch_mlp();
+    std::vector<torch::Tensor> params = net->parameters();
+    torch::Tensor x, y;
+    std::vector<torch::Tensor> v;
+    explicit torch_hvp(const peers::labelled& d) : x(to_torch(d.x)), y(to_torch(d.y)) {
+        for (const auto& p : params)
+            v.push_back(torch::randn_like(p));
+    }
+    void operator()() {
+        const auto loss = torch::nn::functional::cross_entropy(net->forward(x), y);
+        const auto g = torch::autograd::grad({loss}, params, {}, true, true);
+        torch::Tensor dot = (g[0] * v[0]).sum();
+        for (std::size_t i = 1; i < g.size(); ++i)
+            dot = dot + (g[i] * v[i]).sum();
+        const auto hv = torch::autograd::grad({dot}, params);
+        (void)hv[0].data_ptr();
+    }
+};
+
 // An epoch as a LibTorch user writes it without a DataLoader: a permutation, then batches
 // gathered with index_select from the preloaded tensors.
 struct torch_epoch {
@@ -163,7 +185,7 @@ std::vector<int> parse_list(const std::string& s) {
 struct settings {
     std::vector<int> threads{1, 2};
     std::vector<int> epoch_batches{128};
-    std::string only = "mlp,epoch,lenet,swish,xor";
+    std::string only = "mlp,hvp,epoch,lenet,swish,xor";
     peers::timing_options timing;
     int epoch_reps = 5;
     bool wants(const std::string& w) const {
@@ -251,6 +273,13 @@ int main(int argc, char** argv) {
                          double(batch), "LibTorch"},
                         ours, peer, s.timing);
             }
+    if (s.wants("hvp"))
+        for (int t : s.threads) {
+            peers::mlp_hvp ours(128);
+            torch_hvp peer(ours.data);
+            compare({"MLP Hessian-vector product", t, "batch 128", 128, "LibTorch"}, ours, peer,
+                    s.timing, "double backward on the peer's side");
+        }
     if (s.wants("epoch")) {
         const peers::training_set train = peers::fashion_mnist_or_random();
         peers::timing_options o = s.timing;

@@ -137,6 +137,13 @@ TEST_CASE("every built-in kind builds the same layer from its spec and from its 
     require_same_network(
         nn::sequential_of<double>(input<6>, nn::dense<4>, nn::leaky_relu_with(0.2)), shape{6},
         "dense:4,leaky_relu:0.2", flat);
+    require_same_network(nn::sequential_of<double>(input<6>, nn::dense<4>, nn::prelu), shape{6},
+                         "dense:4,prelu", flat);
+    require_same_network(nn::sequential_of<double>(input<2, 7, 7>, nn::prelu_with(true, 0.1)),
+                         shape{2, 7, 7}, "prelu:1:0.1", image);
+    require_same_network(nn::sequential_of<double>(input<6>, nn::pau), shape{6}, "pau", flat);
+    require_same_network(nn::sequential_of<double>(input<6>, nn::pau_with(true)), shape{6}, "pau:1",
+                         flat);
 }
 
 TEST_CASE("a user's kind is a layer of both builders, with its shape rule in both",

@@ -7,6 +7,7 @@
 #include "dendrite/autodiff/extrema.hpp"
 #include "dendrite/autodiff/fused.hpp"
 #include "dendrite/autodiff/gradcheck.hpp"
+#include "dendrite/autodiff/hvp.hpp"
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/losses.hpp"
 #include "dendrite/autodiff/matmul.hpp"

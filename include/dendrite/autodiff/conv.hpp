@@ -62,6 +62,114 @@ void add_into(T* dst, const T* src, std::size_t n) {
 
 template <class EX, class T, class Act>
 var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_options& o,
+                   Act act);
+
+/// Second order of Y = act(Z), Z = conv(X, W) + b, bilinear in (X, W) like dense_rule, with the
+/// products formed by the convolution's own kernels on tape leaves holding the tangents:
+/// dZ = conv(dX, W) + conv(X, dW) + db; in reverse, the VJP of the linear convolution at dgZ,
+/// plus its VJP at gZ with (dX, dW) in place of (X, W), which yields convT(gZ, dW) for X and
+/// corr(dX, gZ) for W. Each of those also runs one convolution forward that is not needed.
+template <class T, class Act>
+struct conv2d_rule {
+    var<T> x, w, b;  // b invalid without a bias
+    conv2d_options o;
+    shape out_shape;
+    tensor<T> z;  // empty when act is the identity
+    [[no_unique_address]] Act act;
+    tensor<T> dz = {};
+
+    static constexpr bool linear = std::is_same_v<Act, identity_activation>;
+
+    static var<T> leaf(tape& t, const tensor<T>& value, bool wants_grad) {
+        auto& n = t.make<leaf_node<T>>("hvp operand");
+        n.value = value;
+        n.requires_grad = wants_grad;
+        return var<T>(t, n);
+    }
+    static var<T> linear_conv(const var<T>& x, const var<T>& w, const var<T>* b,
+                              const conv2d_options& o) {
+        return conv2d_impl(x, w, b, o, identity_activation{});
+    }
+
+    tensor<T> tangent(tape& t) {
+        const bool has_dx = x.node().has_tangent(), has_dw = w.node().has_tangent(),
+                   has_db = b.valid() && b.node().has_tangent();
+        dz = tensor<T>();
+        if (!has_dx && !has_dw && !has_db) return {};
+        no_grad_guard constants;
+        if (has_dx)
+            dz = linear_conv(leaf(t, tangent_of(x), false), leaf(t, w.value(), false), nullptr, o)
+                     .value();
+        if (has_dw) {
+            const var<T> part =
+                linear_conv(leaf(t, x.value(), false), leaf(t, tangent_of(w), false), nullptr, o);
+            if (dz.data() == nullptr)
+                dz = part.value();
+            else
+                dz.assign(dz + part.value());
+        }
+        if (dz.data() == nullptr) {
+            dz = t.acquire_value<T>(out_shape);
+            dz.fill(T(0));
+        }
+        if (has_db) dz.assign(dz + tangent_of(b).reshape(shape{tangent_of(b).size(), 1, 1}));
+        if constexpr (linear) {
+            return dz;
+        } else {
+            tensor<T> dy = t.acquire_value<T>(dz.shape());
+            activation_tangent(act, z.data(), dz.data(), dy.data(), dz.size());
+            return dy;
+        }
+    }
+
+    void backward_tangent(tape& t, const tensor<T>& g, const tensor<T>* dg) {
+        const bool has_dz = dz.data() != nullptr;
+        if (dg == nullptr && !has_dz) return;
+        tensor<T> gz = g, dgz;
+        if constexpr (linear) {
+            if (dg) dgz = *dg;
+        } else {
+            gz = t.acquire_value<T>(g.shape());
+            dgz = t.acquire_value<T>(g.shape());
+            activation_gradient_tangent(act, z.data(), has_dz ? dz.data() : nullptr, g.data(),
+                                        dg ? dg->data() : nullptr, gz.data(), dgz.data(), g.size());
+        }
+        const auto add = [&](const var<T>& from, const var<T>& to) {
+            if (!from.requires_grad() || !from.node().has_grad()) return;
+            tensor<T>& acc = to.node().grad_tangent_accumulator(t);
+            acc.assign(acc + from.grad());
+        };
+        const bool has_b = b.valid();
+        if (dgz.data() != nullptr) {
+            const var<T> lx = leaf(t, x.value(), x.requires_grad());
+            const var<T> lw = leaf(t, w.value(), w.requires_grad());
+            const var<T> lb = has_b ? leaf(t, b.value(), b.requires_grad()) : var<T>();
+            run_backward(t, linear_conv(lx, lw, has_b ? &lb : nullptr, o), dgz);
+            add(lx, x);
+            add(lw, w);
+            if (has_b) add(lb, b);
+        }
+        const bool has_dx = x.node().has_tangent(), has_dw = w.node().has_tangent();
+        const bool into_x = has_dw && x.requires_grad(), into_w = has_dx && w.requires_grad();
+        if (into_x || into_w) {
+            // X's part, convT(gZ, dW), is the gradient of the leaf in X's place; W's likewise.
+            const var<T> lx = leaf(t, has_dx ? tangent_of(x) : x.value(), into_x);
+            const var<T> lw = leaf(t, has_dw ? tangent_of(w) : w.value(), into_w);
+            run_backward(t, linear_conv(lx, lw, nullptr, o), gz);
+            add(lx, x);
+            add(lw, w);
+        }
+    }
+    /// Runs only y's own backward from seed g (not the graph before it).
+    static void run_backward(tape& t, const var<T>& y, const tensor<T>& g) {
+        if (!y.requires_grad()) return;
+        y.node().borrow_grad(g);
+        y.node().backward(t);
+    }
+};
+
+template <class EX, class T, class Act>
+var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_options& o,
                    Act act) {
     const auto x = as_var(ex);
     static_assert(std::is_same_v<typename decltype(x)::value_type, T>,
@@ -146,113 +254,121 @@ var<T> conv2d_impl(const EX& ex, const var<T>& w, const var<T>* b, const conv2d_
     const bool has_b = b != nullptr;
     const var<T> bv = b ? *b : var<T>();
     const bool needs = x.requires_grad() || w.requires_grad() || (has_b && b->requires_grad());
-    return record_op(t, "conv2d", y, needs, [=](tape& tp, const tensor<T>& gy) {
-        T* dx = x.requires_grad() ? x.node().grad_accumulator(tp).data() : nullptr;
-        T* dw = w.requires_grad() ? w.node().grad_accumulator(tp).data() : nullptr;
-        T* db = has_b && bv.requires_grad() ? bv.node().grad_accumulator(tp).data() : nullptr;
-        const std::size_t madds = n * o_ch * k * p * ((dx ? 1 : 0) + (dw ? 1 : 0));
-        const std::size_t nslots = conv_slots(n, madds);
-        // dW = dZ col^T reads col transposed; its K rows are padded with zeros to whole register
-        // slivers so that packing transposes them in registers (a ragged edge would go element
-        // by element). The padded product lands in per-thread scratch, summed at the end.
-        constexpr std::size_t sliver = 2 * simd::width<T>;
-        const std::size_t kpad = (k + sliver - 1) / sliver * sliver;
-        // Per thread: dZ of one image (when act is not the identity), col, dcol, padded dW and
-        // (threads other than the first) db.
-        // The direct path's dW partials are registers of lane-wise sums per weight instead.
-        const std::size_t direct_partials = direct ? linalg::direct_weight_partials(*plan, og) : 0;
-        const std::size_t dz_size = linear ? 0 : o_ch * p;
-        const std::size_t col_size = dw && !direct ? kpad * p : 0;
-        const std::size_t dcol_size = dx && !pointwise ? k * p : 0;
-        const std::size_t dw_size = !dw ? 0 : direct ? groups * direct_partials : o_ch * kpad;
-        const std::size_t db_size = db ? o_ch : 0;
-        const std::size_t per_slot = dz_size + col_size + dcol_size + dw_size + db_size;
-        tensor<T> scratch = tp.acquire_value<T>(shape{nslots, std::max<std::size_t>(per_slot, 1)});
-        T* sp = scratch.data();
-        const T* gyp = gy.data();
-        const T* xv = x.value().data();
-        const T* wv = w.value().data();
-        const T* zv = linear ? nullptr : z.data();
-        for_image_slots(n, nslots, [&](std::size_t s, std::size_t i0, std::size_t i1) {
-            T* dzb = sp + s * per_slot;
-            T* col = dzb + dz_size;
-            T* dcol = col + col_size;
-            T* dwp = dcol + dcol_size;
-            T* dbs = db ? (s == 0 ? db : dwp + dw_size) : nullptr;
-            if (dw && !direct) std::fill(col + k * p, col + col_size, T(0));
-            std::fill(dwp, dwp + dw_size + (s == 0 ? 0 : db_size), T(0));
-            for (std::size_t i = i0; i < i1; ++i) {
-                const T* gi = gyp + i * o_ch * p;
-                const T* dz = gi;
-                if constexpr (!linear) {
-                    // dZ = dY * act'(Z), one pass; the bias gradient rides along.
-                    using B = simd::batch<T>;
-                    const T* zi = zv + i * o_ch * p;
-                    for (std::size_t r = 0; r < o_ch; ++r) {
-                        const T* gr = gi + r * p;
-                        const T* zr = zi + r * p;
-                        T* d = dzb + r * p;
-                        B acc(T(0));
-                        T tail = 0;
-                        simd::for_lanes<T>(0, p, [&]<class X>(std::size_t j) {
-                            const X v =
-                                simd::load_lanes<X>(gr + j) *
-                                value_and_derivative(act, simd::load_lanes<X>(zr + j)).second;
-                            simd::store_lanes(d + j, v);
-                            if constexpr (simd::is_batch_v<X>)
-                                acc += v;
-                            else
-                                tail += v;
-                        });
-                        if (dbs) dbs[r] += simd::hsum(acc) + tail;
+    return record_op(
+        t, "conv2d", y, needs,
+        [=](tape& tp, const tensor<T>& gy) {
+            T* dx = x.requires_grad() ? x.node().grad_accumulator(tp).data() : nullptr;
+            T* dw = w.requires_grad() ? w.node().grad_accumulator(tp).data() : nullptr;
+            T* db = has_b && bv.requires_grad() ? bv.node().grad_accumulator(tp).data() : nullptr;
+            const std::size_t madds = n * o_ch * k * p * ((dx ? 1 : 0) + (dw ? 1 : 0));
+            const std::size_t nslots = conv_slots(n, madds);
+            // dW = dZ col^T reads col transposed; its K rows are padded with zeros to whole
+            // register slivers so that packing transposes them in registers (a ragged edge would go
+            // element by element). The padded product lands in per-thread scratch, summed at the
+            // end.
+            constexpr std::size_t sliver = 2 * simd::width<T>;
+            const std::size_t kpad = (k + sliver - 1) / sliver * sliver;
+            // Per thread: dZ of one image (when act is not the identity), col, dcol, padded dW and
+            // (threads other than the first) db.
+            // The direct path's dW partials are registers of lane-wise sums per weight instead.
+            const std::size_t direct_partials =
+                direct ? linalg::direct_weight_partials(*plan, og) : 0;
+            const std::size_t dz_size = linear ? 0 : o_ch * p;
+            const std::size_t col_size = dw && !direct ? kpad * p : 0;
+            const std::size_t dcol_size = dx && !pointwise ? k * p : 0;
+            const std::size_t dw_size = !dw ? 0 : direct ? groups * direct_partials : o_ch * kpad;
+            const std::size_t db_size = db ? o_ch : 0;
+            const std::size_t per_slot = dz_size + col_size + dcol_size + dw_size + db_size;
+            tensor<T> scratch =
+                tp.acquire_value<T>(shape{nslots, std::max<std::size_t>(per_slot, 1)});
+            T* sp = scratch.data();
+            const T* gyp = gy.data();
+            const T* xv = x.value().data();
+            const T* wv = w.value().data();
+            const T* zv = linear ? nullptr : z.data();
+            for_image_slots(n, nslots, [&](std::size_t s, std::size_t i0, std::size_t i1) {
+                T* dzb = sp + s * per_slot;
+                T* col = dzb + dz_size;
+                T* dcol = col + col_size;
+                T* dwp = dcol + dcol_size;
+                T* dbs = db ? (s == 0 ? db : dwp + dw_size) : nullptr;
+                if (dw && !direct) std::fill(col + k * p, col + col_size, T(0));
+                std::fill(dwp, dwp + dw_size + (s == 0 ? 0 : db_size), T(0));
+                for (std::size_t i = i0; i < i1; ++i) {
+                    const T* gi = gyp + i * o_ch * p;
+                    const T* dz = gi;
+                    if constexpr (!linear) {
+                        // dZ = dY * act'(Z), one pass; the bias gradient rides along.
+                        using B = simd::batch<T>;
+                        const T* zi = zv + i * o_ch * p;
+                        for (std::size_t r = 0; r < o_ch; ++r) {
+                            const T* gr = gi + r * p;
+                            const T* zr = zi + r * p;
+                            T* d = dzb + r * p;
+                            B acc(T(0));
+                            T tail = 0;
+                            simd::for_lanes<T>(0, p, [&]<class X>(std::size_t j) {
+                                const X v =
+                                    simd::load_lanes<X>(gr + j) *
+                                    value_and_derivative(act, simd::load_lanes<X>(zr + j)).second;
+                                simd::store_lanes(d + j, v);
+                                if constexpr (simd::is_batch_v<X>)
+                                    acc += v;
+                                else
+                                    tail += v;
+                            });
+                            if (dbs) dbs[r] += simd::hsum(acc) + tail;
+                        }
+                        dz = dzb;
+                    } else if (dbs) {
+                        for (std::size_t r = 0; r < o_ch; ++r) {
+                            T acc = 0;
+                            for (std::size_t j = 0; j < p; ++j)
+                                acc += gi[r * p + j];
+                            dbs[r] += acc;
+                        }
                     }
-                    dz = dzb;
-                } else if (dbs) {
-                    for (std::size_t r = 0; r < o_ch; ++r) {
-                        T acc = 0;
-                        for (std::size_t j = 0; j < p; ++j)
-                            acc += gi[r * p + j];
-                        dbs[r] += acc;
-                    }
-                }
-                for (std::size_t gr = 0; gr < groups; ++gr) {
-                    const T* xg = xv + (i * c + gr * cg) * plane;
-                    const T* dzg = dz + gr * og * p;
-                    if (dw && direct) {
-                        linalg::direct_weight_grad(*plan, xg, dzg, og, dwp + gr * direct_partials);
-                    } else if (dw) {
-                        // dW_g += dZ_g [og x p] col^T [p x kpad]: the big dimension p is the depth.
-                        linalg::im2col(g, xg, col);
-                        linalg::gemm<T>(linalg::trans::no, linalg::trans::yes, og, kpad, p, T(1),
-                                        dzg, p, col, p, T(1), dwp + gr * og * kpad, kpad);
-                    }
-                    if (dx) {
-                        // dcol = W_g^T dZ_g [k x p], folded back onto the image.
-                        T* dxg = dx + (i * c + gr * cg) * plane;
-                        if (pointwise) {
-                            linalg::gemm<T>(linalg::trans::yes, linalg::trans::no, k, p, og, T(1),
-                                            wv + gr * og * k, k, dzg, p, T(1), dxg, p);
-                        } else {
-                            linalg::gemm<T>(linalg::trans::yes, linalg::trans::no, k, p, og, T(1),
-                                            wv + gr * og * k, k, dzg, p, T(0), dcol, p);
-                            linalg::col2im(g, dcol, dxg);
+                    for (std::size_t gr = 0; gr < groups; ++gr) {
+                        const T* xg = xv + (i * c + gr * cg) * plane;
+                        const T* dzg = dz + gr * og * p;
+                        if (dw && direct) {
+                            linalg::direct_weight_grad(*plan, xg, dzg, og,
+                                                       dwp + gr * direct_partials);
+                        } else if (dw) {
+                            // dW_g += dZ_g [og x p] col^T [p x kpad]: the big dimension p is the
+                            // depth.
+                            linalg::im2col(g, xg, col);
+                            linalg::gemm<T>(linalg::trans::no, linalg::trans::yes, og, kpad, p,
+                                            T(1), dzg, p, col, p, T(1), dwp + gr * og * kpad, kpad);
+                        }
+                        if (dx) {
+                            // dcol = W_g^T dZ_g [k x p], folded back onto the image.
+                            T* dxg = dx + (i * c + gr * cg) * plane;
+                            if (pointwise) {
+                                linalg::gemm<T>(linalg::trans::yes, linalg::trans::no, k, p, og,
+                                                T(1), wv + gr * og * k, k, dzg, p, T(1), dxg, p);
+                            } else {
+                                linalg::gemm<T>(linalg::trans::yes, linalg::trans::no, k, p, og,
+                                                T(1), wv + gr * og * k, k, dzg, p, T(0), dcol, p);
+                                linalg::col2im(g, dcol, dxg);
+                            }
                         }
                     }
                 }
+            });
+            for (std::size_t s = 0; s < nslots; ++s) {
+                const T* part = sp + s * per_slot + dz_size + col_size + dcol_size;
+                if (dw && direct)
+                    for (std::size_t gr = 0; gr < groups; ++gr)
+                        linalg::direct_weight_grad_finish(*plan, og, part + gr * direct_partials,
+                                                          dw + gr * og * k);
+                else if (dw)
+                    for (std::size_t r = 0; r < o_ch; ++r)
+                        add_into(dw + r * k, part + r * kpad, k);
+                if (db && s != 0) add_into(db, part + dw_size, o_ch);
             }
-        });
-        for (std::size_t s = 0; s < nslots; ++s) {
-            const T* part = sp + s * per_slot + dz_size + col_size + dcol_size;
-            if (dw && direct)
-                for (std::size_t gr = 0; gr < groups; ++gr)
-                    linalg::direct_weight_grad_finish(*plan, og, part + gr * direct_partials,
-                                                      dw + gr * og * k);
-            else if (dw)
-                for (std::size_t r = 0; r < o_ch; ++r)
-                    add_into(dw + r * k, part + r * kpad, k);
-            if (db && s != 0) add_into(db, part + dw_size, o_ch);
-        }
-    });
+        },
+        conv2d_rule<T, Act>{x, w, bv, o, y.shape(), z, act});
 }
 
 }  // namespace detail

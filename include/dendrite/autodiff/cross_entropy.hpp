@@ -43,6 +43,55 @@ inline void check_batch(const shape& s, std::size_t labels, const char* what) {
                           " labels for a batch of " + std::to_string(s[0]));
 }
 
+/// The second-order rule of softmax_cross_entropy. With p the softmax of a row, t its target
+/// and s = g / batch: dL = mean (p - t) . dx, and the gradient s (p - t) has the tangent
+/// ds (p - t) + s p (dx - p . dx) (the softmax's Jacobian applied to dx).
+template <class T>
+struct softmax_cross_entropy_rule {
+    var<T> x;
+    tensor<T> probs;
+    tensor<std::int64_t> labels;
+    std::size_t batch, classes;
+    T on, spread;
+
+    tensor<T> tangent(tape& t) const {
+        if (!x.node().has_tangent()) return {};
+        const T* dx = tangent_of(x).data();
+        const T* p = probs.data();
+        double total = 0;
+        for (std::size_t i = 0; i < batch; ++i) {
+            for (std::size_t c = 0; c < classes; ++c)
+                total += static_cast<double>((p[i * classes + c] - spread) * dx[i * classes + c]);
+            total -= static_cast<double>(on * dx[i * classes + label(i)]);
+        }
+        tensor<T> d = t.acquire_value<T>(shape{});
+        d.data()[0] = static_cast<T>(total / static_cast<double>(batch));
+        return d;
+    }
+    void backward_tangent(tape& t, const tensor<T>& g, const tensor<T>* dg) const {
+        const bool has_dx = x.node().has_tangent();
+        if (!x.requires_grad() || (dg == nullptr && !has_dx)) return;
+        const T s = g.item() / static_cast<T>(batch);
+        const T ds = dg ? dg->item() / static_cast<T>(batch) : T(0);
+        const T* dx = has_dx ? tangent_of(x).data() : nullptr;
+        const T* p = probs.data();
+        T* out = x.node().grad_tangent_accumulator(t).data();
+        for (std::size_t i = 0; i < batch; ++i) {
+            const T* pi = p + i * classes;
+            const T* dxi = has_dx ? dx + i * classes : nullptr;
+            T* oi = out + i * classes;
+            T pdx = 0;
+            if (has_dx)
+                for (std::size_t c = 0; c < classes; ++c)
+                    pdx += pi[c] * dxi[c];
+            for (std::size_t c = 0; c < classes; ++c)
+                oi[c] += ds * (pi[c] - spread) + (has_dx ? s * pi[c] * (dxi[c] - pdx) : T(0));
+            oi[label(i)] -= ds * on;
+        }
+    }
+    std::size_t label(std::size_t i) const { return static_cast<std::size_t>(labels.data()[i]); }
+};
+
 /// softmax_cross_entropy of a var, compiled once for float and double with 32-bit labels
 /// (src/autodiff/cross_entropy.cpp), the labels of data sets and of fit.
 template <class T, class L>
@@ -83,7 +132,8 @@ var<T> softmax_cross_entropy_of(const var<T>& x, std::span<const L> labels,
             T* dx = x.node().grad_accumulator(tp).data();
             for (std::size_t i = 0; i < batch; ++i)
                 dx[i * classes + static_cast<std::size_t>(label_copy.data()[i])] -= on * scale;
-        });
+        },
+        softmax_cross_entropy_rule<T>{x, probs, label_copy, batch, classes, on, spread});
 }
 
 extern template var<float> softmax_cross_entropy_of<float, std::int32_t>(

@@ -23,9 +23,17 @@ auto extreme_all(const E& e, const char* name) {
     const T m = expr::reduce_all<R>(as_node(x.value()));
     out.data()[0] = m;
     const T ties = sum(x.value() == m);
-    return record_op(t, name, out, x.requires_grad(), [x, m, ties](tape& tp, const tensor<T>& g) {
-        accumulate_grad(tp, x, (x.value() == m) * (g.item() / ties));
-    });
+    return record_op(
+        t, name, out, x.requires_grad(),
+        [x, m, ties](tape& tp, const tensor<T>& g) {
+            accumulate_grad(tp, x, (x.value() == m) * (g.item() / ties));
+        },
+        // Linear once the extremes are chosen: the mean of their tangents.
+        linear_in(x, [x, m, ties](tape& tp, const tensor<T>& dx) {
+            tensor<T> d = tp.acquire_value<T>(shape{});
+            d.data()[0] = sum((x.value() == m) * dx) / ties;
+            return d;
+        }));
 }
 
 /// amax / amin along `axis`: m = R over the axis. Backward: dx += g * [x == m] / count, counts
@@ -43,10 +51,20 @@ auto extreme_axis(const E& e, std::size_t axis, bool keepdims, const char* name)
     reduce_along<expr::sum_reducer>(
         inv_ties, sp, [](const auto& a, const auto& b) { return a == b; }, x.value(), m);
     inv_ties.assign(T(1) / inv_ties);
-    return record_op(t, name, keepdims ? m : m.reshape(x.shape().without(axis)), x.requires_grad(),
-                     [x, m, inv_ties, kept](tape& tp, const tensor<T>& g) {
-                         accumulate_grad(tp, x, (x.value() == m) * (g.reshape(kept) * inv_ties));
-                     });
+    const shape result = keepdims ? kept : x.shape().without(axis);
+    return record_op(
+        t, name, m.reshape(result), x.requires_grad(),
+        [x, m, inv_ties, kept](tape& tp, const tensor<T>& g) {
+            accumulate_grad(tp, x, (x.value() == m) * (g.reshape(kept) * inv_ties));
+        },
+        linear_in(x, [x, m, inv_ties, kept, result, sp](tape& tp, const tensor<T>& dx) {
+            tensor<T> d = tp.acquire_value<T>(kept);
+            reduce_along<expr::sum_reducer>(
+                d, sp, [](const auto& a, const auto& b, const auto& c) { return (a == b) * c; },
+                x.value(), m, dx);
+            d.assign(d * inv_ties);
+            return d.reshape(result);
+        }));
 }
 
 }  // namespace detail

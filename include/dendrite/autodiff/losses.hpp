@@ -82,14 +82,23 @@ auto nll_loss(const E& e, std::span<const L> labels) {
             x.value().data()[i * classes + static_cast<std::size_t>(label_copy.data()[i])]);
     tensor<T> out = t.acquire_value<T>(shape{});
     out.data()[0] = static_cast<T>(total / static_cast<double>(batch));
-    return record_op(t, "nll_loss", out, x.requires_grad(),
-                     [x, label_copy, batch, classes](tape& tp, const tensor<T>& g) {
-                         const T scale = g.item() / static_cast<T>(batch);
-                         T* dx = x.node().grad_accumulator(tp).data();
-                         for (std::size_t i = 0; i < batch; ++i)
-                             dx[i * classes + static_cast<std::size_t>(label_copy.data()[i])] -=
-                                 scale;
-                     });
+    return record_op(
+        t, "nll_loss", out, x.requires_grad(),
+        [x, label_copy, batch, classes](tape& tp, const tensor<T>& g) {
+            const T scale = g.item() / static_cast<T>(batch);
+            T* dx = x.node().grad_accumulator(tp).data();
+            for (std::size_t i = 0; i < batch; ++i)
+                dx[i * classes + static_cast<std::size_t>(label_copy.data()[i])] -= scale;
+        },
+        linear_in(x, [label_copy, batch, classes](tape& tp, const tensor<T>& dx) {
+            double sum = 0;
+            for (std::size_t i = 0; i < batch; ++i)
+                sum -= static_cast<double>(
+                    dx.data()[i * classes + static_cast<std::size_t>(label_copy.data()[i])]);
+            tensor<T> d = tp.acquire_value<T>(shape{});
+            d.data()[0] = static_cast<T>(sum / static_cast<double>(batch));
+            return d;
+        }));
 }
 template <class E, class L>
 requires differentiable<E> && std::integral<L>

@@ -213,32 +213,53 @@ auto max_pool2d(const EX& ex, pool2d_options o = {}) {
             ap[q * p + r * ow + col] = static_cast<std::int32_t>(best);
         });
     }
-    return record_op(t, "max_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
-        const T* gp = gy.data();
-        if (pair) {
-            // Even extents: the windows tile the image, so a fresh gradient is written, not
-            // zeroed and then added to.
-            const bool tiled = g.height % 2 == 0 && g.width % 2 == 0 && !x.node().has_grad();
-            T* dx = tiled ? x.node().grad_for_overwrite(tp).data()
-                          : x.node().grad_accumulator(tp).data();
-            detail::for_each_output_row(planes, g, [&](std::size_t q, std::size_t r) {
-                T* top = dx + q * hw + 2 * r * wd;
-                const T* dy = gp + q * p + r * ow;
-                const T* code = codes.data() + q * p + r * ow;
-                if (tiled)
-                    detail::max_unpool_2x2_rows<true>(dy, code, ow, top, top + wd);
-                else
-                    detail::max_unpool_2x2_rows<false>(dy, code, ow, top, top + wd);
+    return record_op(
+        t, "max_pool2d", y, x.requires_grad(),
+        [=](tape& tp, const tensor<T>& gy) {
+            const T* gp = gy.data();
+            if (pair) {
+                // Even extents: the windows tile the image, so a fresh gradient is written, not
+                // zeroed and then added to.
+                const bool tiled = g.height % 2 == 0 && g.width % 2 == 0 && !x.node().has_grad();
+                T* dx = tiled ? x.node().grad_for_overwrite(tp).data()
+                              : x.node().grad_accumulator(tp).data();
+                detail::for_each_output_row(planes, g, [&](std::size_t q, std::size_t r) {
+                    T* top = dx + q * hw + 2 * r * wd;
+                    const T* dy = gp + q * p + r * ow;
+                    const T* code = codes.data() + q * p + r * ow;
+                    if (tiled)
+                        detail::max_unpool_2x2_rows<true>(dy, code, ow, top, top + wd);
+                    else
+                        detail::max_unpool_2x2_rows<false>(dy, code, ow, top, top + wd);
+                });
+                return;
+            }
+            T* dx = x.node().grad_accumulator(tp).data();
+            const std::int32_t* a = arg.data();
+            detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
+                const std::size_t e = q * p + r * ow + col;
+                dx[q * hw + static_cast<std::size_t>(a[e])] += gp[e];
             });
-            return;
-        }
-        T* dx = x.node().grad_accumulator(tp).data();
-        const std::int32_t* a = arg.data();
-        detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
-            const std::size_t e = q * p + r * ow + col;
-            dx[q * hw + static_cast<std::size_t>(a[e])] += gp[e];
-        });
-    });
+        },
+        linear_in(x, [=](tape& tp, const tensor<T>& dx) {
+            // Linear once the maxima are chosen: the tangent at each output is the input's at the
+            // chosen pixel.
+            tensor<T> dy = tp.acquire_value<T>(shape{xs[0], xs[1], oh, ow});
+            const T* src = dx.data();
+            T* dst = dy.data();
+            for (std::size_t q = 0; q < planes; ++q)
+                for (std::size_t e = 0; e < p; ++e) {
+                    std::size_t at;
+                    if (pair) {
+                        const auto code = static_cast<std::size_t>(codes.data()[q * p + e]);
+                        at = (2 * (e / ow) + code / 2) * wd + 2 * (e % ow) + code % 2;
+                    } else {
+                        at = static_cast<std::size_t>(arg.data()[q * p + e]);
+                    }
+                    dst[q * p + e] = src[q * hw + at];
+                }
+            return dy;
+        }));
 }
 
 /// Average pooling: y = (sum over the window) / divisor, the divisor being k^2 when
@@ -261,25 +282,36 @@ auto avg_pool2d(const EX& ex, pool2d_options o = {}, bool count_include_pad = tr
     const auto divisor = [=](const detail::window& wn) {
         return count_include_pad ? full : static_cast<T>((wn.h1 - wn.h0) * (wn.w1 - wn.w0));
     };
-    detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
-        const detail::window wn = detail::clip(g, r, col);
-        T acc = 0;
-        for (std::size_t i = wn.h0; i < wn.h1; ++i)
-            for (std::size_t j = wn.w0; j < wn.w1; ++j)
-                acc += xp[q * hw + i * g.width + j];
-        yp[q * p + r * ow + col] = acc / divisor(wn);
-    });
-    return record_op(t, "avg_pool2d", y, x.requires_grad(), [=](tape& tp, const tensor<T>& gy) {
-        T* dx = x.node().grad_accumulator(tp).data();
-        const T* gp = gy.data();
+    const auto pool = [=](const T* src, T* dst) {
         detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
             const detail::window wn = detail::clip(g, r, col);
-            const T v = gp[q * p + r * ow + col] / divisor(wn);
+            T acc = 0;
             for (std::size_t i = wn.h0; i < wn.h1; ++i)
                 for (std::size_t j = wn.w0; j < wn.w1; ++j)
-                    dx[q * hw + i * g.width + j] += v;
+                    acc += src[q * hw + i * g.width + j];
+            dst[q * p + r * ow + col] = acc / divisor(wn);
         });
-    });
+    };
+    pool(xp, yp);
+    const auto pool_tangent = [=](tape& tp, const tensor<T>& dx) {
+        tensor<T> dy = tp.acquire_value<T>(shape{xs[0], xs[1], oh, ow});
+        pool(dx.data(), dy.data());
+        return dy;
+    };
+    return record_op(
+        t, "avg_pool2d", y, x.requires_grad(),
+        [=](tape& tp, const tensor<T>& gy) {
+            T* dx = x.node().grad_accumulator(tp).data();
+            const T* gp = gy.data();
+            detail::for_each_window(planes, g, [&](std::size_t q, std::size_t r, std::size_t col) {
+                const detail::window wn = detail::clip(g, r, col);
+                const T v = gp[q * p + r * ow + col] / divisor(wn);
+                for (std::size_t i = wn.h0; i < wn.h1; ++i)
+                    for (std::size_t j = wn.w0; j < wn.w1; ++j)
+                        dx[q * hw + i * g.width + j] += v;
+            });
+        },
+        linear_in(x, pool_tangent));
 }
 
 /// Global average pooling: [N, C, H, W] -> [N, C], the mean of each plane. Composed as a mean

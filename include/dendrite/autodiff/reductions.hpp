@@ -16,8 +16,14 @@ auto sum(const E& e) {
     tape& t = x.tape();
     tensor<T> out = t.acquire_value<T>(shape{});
     out.data()[0] = sum(x.value());
-    return record_op(t, "sum", out, x.requires_grad(),
-                     [x](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.item()); });
+    return record_op(
+        t, "sum", out, x.requires_grad(),
+        [x](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.item()); },
+        linear_in(x, [](tape& tp, const tensor<T>& dx) {
+            tensor<T> d = tp.acquire_value<T>(shape{});
+            d.data()[0] = sum(dx);
+            return d;
+        }));
 }
 
 /// Sum along `axis`; the axis is removed unless keepdims. Backward broadcasts the upstream
@@ -31,9 +37,15 @@ auto sum(const E& e, std::size_t axis, bool keepdims = false) {
     const shape kept = x.shape().without(axis, true);
     tensor<T> out = t.acquire_value<T>(kept);
     detail::reduce_along<expr::sum_reducer>(out, sp, detail::identity_map{}, x.value());
+    const shape result = keepdims ? kept : x.shape().without(axis);
     return record_op(
-        t, "sum", keepdims ? out : out.reshape(x.shape().without(axis)), x.requires_grad(),
-        [x, kept](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(kept)); });
+        t, "sum", out.reshape(result), x.requires_grad(),
+        [x, kept](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(kept)); },
+        linear_in(x, [sp, kept, result](tape& tp, const tensor<T>& dx) {
+            tensor<T> d = tp.acquire_value<T>(kept);
+            detail::reduce_along<expr::sum_reducer>(d, sp, detail::identity_map{}, dx);
+            return d.reshape(result);
+        }));
 }
 
 /// Mean of all elements, as a scalar var.
@@ -45,9 +57,14 @@ auto mean(const E& e) {
     const T inv = T(1) / static_cast<T>(x.size());
     tensor<T> out = t.acquire_value<T>(shape{});
     out.data()[0] = sum(x.value()) * inv;
-    return record_op(t, "mean", out, x.requires_grad(), [x, inv](tape& tp, const tensor<T>& g) {
-        accumulate_grad(tp, x, g.item() * inv);
-    });
+    return record_op(
+        t, "mean", out, x.requires_grad(),
+        [x, inv](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.item() * inv); },
+        linear_in(x, [inv](tape& tp, const tensor<T>& dx) {
+            tensor<T> d = tp.acquire_value<T>(shape{});
+            d.data()[0] = sum(dx) * inv;
+            return d;
+        }));
 }
 
 /// Mean along `axis` (the axis is removed unless keepdims).
@@ -62,10 +79,18 @@ auto mean(const E& e, std::size_t axis, bool keepdims = false) {
     tensor<T> out = t.acquire_value<T>(kept);
     detail::reduce_along<expr::sum_reducer>(out, sp, detail::identity_map{}, x.value());
     out.assign(out * inv);
-    return record_op(t, "mean", keepdims ? out : out.reshape(x.shape().without(axis)),
-                     x.requires_grad(), [x, kept, inv](tape& tp, const tensor<T>& g) {
-                         accumulate_grad(tp, x, g.reshape(kept) * inv);
-                     });
+    const shape result = keepdims ? kept : x.shape().without(axis);
+    return record_op(
+        t, "mean", out.reshape(result), x.requires_grad(),
+        [x, kept, inv](tape& tp, const tensor<T>& g) {
+            accumulate_grad(tp, x, g.reshape(kept) * inv);
+        },
+        linear_in(x, [sp, kept, result, inv](tape& tp, const tensor<T>& dx) {
+            tensor<T> d = tp.acquire_value<T>(kept);
+            detail::reduce_along<expr::sum_reducer>(d, sp, detail::identity_map{}, dx);
+            d.assign(d * inv);
+            return d.reshape(result);
+        }));
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET

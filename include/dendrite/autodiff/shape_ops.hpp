@@ -26,7 +26,8 @@ auto reshape(const E& e, const shape& s) {
                           std::to_string(s.size()) + " elements)");
     return record_op(
         x.tape(), "reshape", x.value().reshape(s), x.requires_grad(),
-        [x](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(x.shape())); });
+        [x](tape& tp, const tensor<T>& g) { accumulate_grad(tp, x, g.reshape(x.shape())); },
+        linear_in(x, [s](tape&, const tensor<T>& dx) { return dx.reshape(s); }));
 }
 
 /// All elements as a 1-d var (a view, no copy).
@@ -45,11 +46,18 @@ auto slice(const E& e, std::size_t axis, std::size_t begin, std::size_t end) {
     const tensor<T> part = x.value().slice(axis, begin, end);  // checks axis and bounds
     tensor<T> out = x.tape().template acquire_value<T>(part.shape());
     out.assign(part);
-    return record_op(x.tape(), "slice", out, x.requires_grad(),
-                     [x, axis, begin, end](tape& tp, const tensor<T>& g) {
-                         tensor<T> dst = x.node().grad_accumulator(tp).slice(axis, begin, end);
-                         dst.assign(dst + g);
-                     });
+    return record_op(
+        x.tape(), "slice", out, x.requires_grad(),
+        [x, axis, begin, end](tape& tp, const tensor<T>& g) {
+            tensor<T> dst = x.node().grad_accumulator(tp).slice(axis, begin, end);
+            dst.assign(dst + g);
+        },
+        linear_in(x, [axis, begin, end](tape& tp, const tensor<T>& dx) {
+            const tensor<T> part = dx.slice(axis, begin, end);
+            tensor<T> d = tp.acquire_value<T>(part.shape());
+            d.assign(part);
+            return d;
+        }));
 }
 
 namespace detail {
@@ -111,16 +119,34 @@ var<T> concat(std::span<const var<T>> parts, std::size_t axis) {
         out.slice(axis, offset, offset + p.shape()[axis]).assign(p.value());
         offset += p.shape()[axis];
     }
+    const detail::concat_inputs<T> inputs(parts);
     return record_op(
         t, "concat", out, needs,
-        [inputs = detail::concat_inputs<T>(parts), axis](tape& tp, const tensor<T>& g) {
+        [inputs, axis](tape& tp, const tensor<T>& g) {
             std::size_t off = 0;
             for (const var<T>& p : inputs.get()) {
                 const std::size_t len = p.shape()[axis];
                 accumulate_grad(tp, p, g.slice(axis, off, off + len));
                 off += len;
             }
-        });
+        },
+        linear_op([inputs, axis, out_shape](tape& tp) {
+            bool any = false;
+            for (const var<T>& p : inputs.get())
+                any = any || p.node().has_tangent();
+            if (!any) return tensor<T>();
+            tensor<T> d = tp.acquire_value<T>(out_shape);
+            std::size_t off = 0;
+            for (const var<T>& p : inputs.get()) {
+                tensor<T> dst = d.slice(axis, off, off + p.shape()[axis]);
+                if (p.node().has_tangent())
+                    dst.assign(tangent_of(p));
+                else
+                    dst.fill(T(0));
+                off += p.shape()[axis];
+            }
+            return d;
+        }));
 }
 template <class T>
 var<T> concat(const std::vector<var<T>>& parts, std::size_t axis) {

@@ -10,6 +10,83 @@
 
 namespace dendrite::inline DENDRITE_TARGET {
 
+namespace detail {
+
+/// Second order of y = softmax(x): dy = y (dx - sum(y dx)); the gradient y (g - sum(g y)) has
+/// the tangent dy (g - sum(g y)) + y (dg - sum(dg y) - sum(g dy)).
+template <class T>
+struct softmax_rule {
+    var<T> x;
+    tensor<T> y;
+    axis_split sp;
+    shape kept;
+    tensor<T> dy = {};
+
+    static constexpr auto product = [](const auto& a, const auto& b) { return a * b; };
+
+    tensor<T> tangent(tape& t) {
+        dy = tensor<T>();
+        if (!x.node().has_tangent()) return {};
+        tensor<T> r = t.acquire_value<T>(kept);
+        reduce_along<expr::sum_reducer>(r, sp, product, tangent_of(x), y);
+        dy = t.acquire_value<T>(y.shape());
+        dy.assign(y * (tangent_of(x) - r));
+        return dy;
+    }
+    void backward_tangent(tape& t, const tensor<T>& g, const tensor<T>* dg) {
+        if (!x.requires_grad() || (dg == nullptr && dy.data() == nullptr)) return;
+        tensor<T>& acc = x.node().grad_tangent_accumulator(t);
+        tensor<T> r = t.acquire_value<T>(kept);
+        if (dy.data()) {
+            reduce_along<expr::sum_reducer>(r, sp, product, g, y);
+            tensor<T> r2 = t.acquire_value<T>(kept);
+            reduce_along<expr::sum_reducer>(r2, sp, product, g, dy);
+            acc.assign(acc + dy * (g - r) - y * r2);
+        }
+        if (dg) {
+            reduce_along<expr::sum_reducer>(r, sp, product, *dg, y);
+            acc.assign(acc + y * (*dg - r));
+        }
+    }
+};
+
+/// Second order of y = log_softmax(x), p = exp(y): dy = dx - sum(p dx); the gradient
+/// g - p sum(g) has the tangent dg - p sum(dg) - p dy sum(g).
+template <class T>
+struct log_softmax_rule {
+    var<T> x;
+    tensor<T> y;
+    axis_split sp;
+    shape kept;
+    tensor<T> dy = {};
+
+    tensor<T> tangent(tape& t) {
+        dy = tensor<T>();
+        if (!x.node().has_tangent()) return {};
+        tensor<T> r = t.acquire_value<T>(kept);
+        reduce_along<expr::sum_reducer>(
+            r, sp, [](const auto& a, const auto& b) { return exp(a) * b; }, y, tangent_of(x));
+        dy = t.acquire_value<T>(y.shape());
+        dy.assign(tangent_of(x) - r);
+        return dy;
+    }
+    void backward_tangent(tape& t, const tensor<T>& g, const tensor<T>* dg) {
+        if (!x.requires_grad() || (dg == nullptr && dy.data() == nullptr)) return;
+        tensor<T>& acc = x.node().grad_tangent_accumulator(t);
+        tensor<T> r = t.acquire_value<T>(kept);
+        if (dy.data()) {
+            reduce_along<expr::sum_reducer>(r, sp, identity_map{}, g);
+            acc.assign(acc - exp(y) * dy * r);
+        }
+        if (dg) {
+            reduce_along<expr::sum_reducer>(r, sp, identity_map{}, *dg);
+            acc.assign(acc + *dg - exp(y) * r);
+        }
+    }
+};
+
+}  // namespace detail
+
 /// y = exp(x - m) / sum(exp(x - m), axis), m the maximum along the axis (so no exp overflows).
 /// Backward: dx += y * (g - sum(g * y, axis)). Cost: three reads of x and two writes of y forward,
 /// two passes backward; one tape buffer of the reduced shape.
@@ -27,12 +104,14 @@ auto softmax(const E& e, std::size_t axis) {
     detail::reduce_along<expr::sum_reducer>(red, sp, detail::identity_map{}, y);
     y.assign(y / red);
     return record_op(
-        t, "softmax", y, x.requires_grad(), [x, y, red, sp](tape& tp, const tensor<T>& g) {
+        t, "softmax", y, x.requires_grad(),
+        [x, y, red, sp](tape& tp, const tensor<T>& g) {
             tensor<T> gy = red;  // the forward's sums are no longer needed: reuse the buffer
             detail::reduce_along<expr::sum_reducer>(
                 gy, sp, [](const auto& a, const auto& b) { return a * b; }, g, y);
             accumulate_grad(tp, x, y * (g - gy));
-        });
+        },
+        detail::softmax_rule<T>{x, y, sp, x.shape().without(axis, true)});
 }
 
 /// y = x - m - log(sum(exp(x - m), axis)), m the maximum along the axis: never exp of a large
@@ -55,11 +134,13 @@ auto log_softmax(const E& e, std::size_t axis) {
     lse.assign(m + log(lse));
     y.assign(x.value() - lse);
     return record_op(
-        t, "log_softmax", y, x.requires_grad(), [x, y, lse, sp](tape& tp, const tensor<T>& g) {
+        t, "log_softmax", y, x.requires_grad(),
+        [x, y, lse, sp](tape& tp, const tensor<T>& g) {
             tensor<T> gs = lse;  // reused: the forward's normaliser is no longer needed
             detail::reduce_along<expr::sum_reducer>(gs, sp, detail::identity_map{}, g);
             accumulate_grad(tp, x, g - exp(y) * gs);
-        });
+        },
+        detail::log_softmax_rule<T>{x, y, sp, kept});
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET

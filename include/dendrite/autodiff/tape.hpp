@@ -47,12 +47,44 @@ class node_base {
     /// Computes a value whose evaluation was deferred (see fused_node); only called while
     /// `pending`.
     virtual void materialize() {}
+    /// Second order (autodiff/hvp.hpp), forward: sets the derivative of the value along the
+    /// direction from those of the inputs.
+    virtual void forward_tangent(tape&) { throw no_second_order_rule(); }
+    /// Second order, reverse: backward() and, from the gradient's derivative, the derivatives of
+    /// the inputs' gradients, in one call.
+    virtual void backward_second_order(tape&) { throw no_second_order_rule(); }
 
     bool requires_grad = false;
     /// The value's buffer exists but is not computed yet. Only the node recorded last can be
     /// pending: recording the next node, var::value(), the node's own backward (in the same pass)
     /// and the end of every backward pass compute it.
     bool pending = false;
+
+  private:
+    autodiff_error no_second_order_rule() const {
+        return autodiff_error("hvp: the op '" + name() + "' has no second-order rule");
+    }
+};
+
+/// Which gradient the gradient functions of every node address on this thread: 0, the gradient
+/// of the loss; 1, its derivative along the direction of a Hessian-vector product (see
+/// autodiff/hvp.hpp). A second-order pass switches to 1 to replay a linear op's own backward on
+/// the derivative of its upstream gradient, which is that op's whole second-order rule.
+inline int& active_gradient() noexcept {
+    thread_local int slot = 0;
+    return slot;
+}
+
+/// While alive, gradient functions address the gradients' derivatives (slot 1).
+class gradient_tangent_scope {
+  public:
+    gradient_tangent_scope() noexcept : previous_(active_gradient()) { active_gradient() = 1; }
+    ~gradient_tangent_scope() { active_gradient() = previous_; }
+    gradient_tangent_scope(const gradient_tangent_scope&) = delete;
+    gradient_tangent_scope& operator=(const gradient_tangent_scope&) = delete;
+
+  private:
+    int previous_;
 };
 
 /// A node with a value of element type T and, once backward reaches it, a gradient.
@@ -60,6 +92,10 @@ template <class T>
 class typed_node : public node_base {
   public:
     tensor<T> value;
+    /// The derivative of the value along the direction of a Hessian-vector product; empty when
+    /// it is zero (a value that does not depend on the parameters). Set by forward_tangent().
+    tensor<T> tangent;
+    bool has_tangent() const noexcept { return tangent.data() != nullptr; }
 
     /// The gradient buffer, zeroed when first touched in a backward pass.
     tensor<T>& grad_accumulator(tape& t);
@@ -69,22 +105,36 @@ class typed_node : public node_base {
     /// Uses `g` (contiguous, caller-owned, read only) as this interior node's gradient without a
     /// copy: how a seed reaches the root of a backward pass.
     void borrow_grad(const tensor<T>& g) {
-        grad_ = g;
-        grad_ready_ = true;
-        borrowed_ = true;
+        auto& s = active();
+        s.grad = g;
+        s.ready = true;
+        s.borrowed = true;
     }
     /// The gradient if backward has touched this node, else an empty tensor.
-    const tensor<T>& grad() const noexcept { return grad_; }
-    bool has_grad() const noexcept { return grad_ready_; }
+    const tensor<T>& grad() const noexcept { return active().grad; }
+    bool has_grad() const noexcept { return active().ready; }
+    /// The gradient's derivative along an HVP's direction (slot 1 whatever the active slot), and
+    /// whether a second-order pass has touched it.
+    const tensor<T>& grad_tangent() const noexcept { return slots_[1].grad; }
+    bool has_grad_tangent() const noexcept { return slots_[1].ready; }
+    /// The gradient's tangent buffer, zeroed when first touched.
+    tensor<T>& grad_tangent_accumulator(tape& t) {
+        gradient_tangent_scope tangents;
+        return grad_accumulator(t);
+    }
     /// Rebinds the gradient to caller-owned storage that accumulates across steps (parameters).
     void bind_grad(const tensor<T>& g) {
-        grad_ = g;
-        grad_ready_ = true;
-        external_grad_ = true;
+        auto& s = active();
+        s.grad = g;
+        s.ready = true;
+        s.external = true;
     }
     void reset_grad() noexcept {
-        if (!external_grad_) grad_ready_ = false;
+        for (auto& s : slots_)
+            if (!s.external) s.ready = false;
     }
+    /// Forgets a binding of the gradient's derivative (an HVP's output) once the pass is over.
+    void unbind_grad_tangent() noexcept { slots_[1] = {}; }
     void finish_backward() noexcept override {
         if (!is_leaf_) reset_grad();
     }
@@ -100,10 +150,15 @@ class typed_node : public node_base {
     bool is_leaf_ = false;
 
   private:
-    tensor<T> grad_;
-    bool grad_ready_ = false;
-    bool external_grad_ = false;
-    bool borrowed_ = false;
+    struct gradient_slot {
+        tensor<T> grad;
+        bool ready = false;
+        bool external = false;
+        bool borrowed = false;
+    };
+    gradient_slot& active() noexcept { return slots_[active_gradient()]; }
+    const gradient_slot& active() const noexcept { return slots_[active_gradient()]; }
+    gradient_slot slots_[2];
 };
 
 /// A leaf: a variable or a constant; its backward has nothing further to do.
@@ -113,6 +168,9 @@ class leaf_node final : public typed_node<T> {
     // A literal label, not a std::string: recording a leaf must not allocate.
     explicit leaf_node(const char* label) noexcept : label_(label) { this->is_leaf_ = true; }
     void backward(tape&) override {}
+    // A leaf's tangent is the direction itself (set by hvp), or zero.
+    void forward_tangent(tape&) override {}
+    void backward_second_order(tape&) override {}
     std::string name() const override { return label_; }
 
   private:
@@ -172,6 +230,31 @@ class tape {
         // optimizer step can change the parameters it reads.
         settle_deferred();
         if (!retain_graph) freed_ = true;
+    }
+
+    /// The second-order pass of a Hessian-vector product (autodiff/hvp.hpp) from `root`, whose
+    /// gradient is seeded and whose leaves hold their tangents: every node's tangent forward, in
+    /// recording order, then every node's gradient and gradient tangent in reverse. Frees the
+    /// graph.
+    void run_second_order(detail::node_base& root) {
+        const std::size_t start = position_for_backward(root) + 1;
+        settle_deferred();
+        // Rules may record helper nodes after root; they are not part of the sweep.
+        for (std::size_t i = 0; i < start; ++i)
+            if (nodes_[i]->requires_grad) nodes_[i]->forward_tangent(*this);
+        for (std::size_t i = start; i-- > 0;)
+            if (nodes_[i]->requires_grad) nodes_[i]->backward_second_order(*this);
+        for (std::size_t i = 0; i < start; ++i)
+            nodes_[i]->finish_backward();
+        settle_deferred();
+        freed_ = true;
+    }
+
+    /// Calls f(node) on every recorded node, in recording order.
+    template <class F>
+    void for_each_node(F&& f) const {
+        for (detail::node_base* n : nodes_)
+            f(*n);
     }
 
     /// The index of `root` in the recording; throws if the graph was freed or root is elsewhere.
@@ -275,17 +358,18 @@ template <class T>
 tensor<T>& detail::typed_node<T>::grad_for_overwrite(tape& t) {
     // A node's own buffer from an earlier pass over a retained graph is reused; a borrowed seed
     // belongs to the caller and is never written.
-    if (borrowed_ || grad_.data() == nullptr || !(grad_.shape() == value.shape()))
-        grad_ = t.acquire_grad<T>(value.shape());
-    borrowed_ = false;
-    grad_ready_ = true;
-    return grad_;
+    auto& s = active();
+    if (s.borrowed || s.grad.data() == nullptr || !(s.grad.shape() == value.shape()))
+        s.grad = t.acquire_grad<T>(value.shape());
+    s.borrowed = false;
+    s.ready = true;
+    return s.grad;
 }
 
 template <class T>
 tensor<T>& detail::typed_node<T>::grad_accumulator(tape& t) {
-    if (!grad_ready_) grad_for_overwrite(t).fill(T(0));
-    return grad_;
+    if (!active().ready) grad_for_overwrite(t).fill(T(0));
+    return active().grad;
 }
 
 /// While alive, operations on variables record nothing: results are constants (for evaluation,

@@ -122,6 +122,12 @@ struct var_cursor {
     // Set when this occurrence is the first writer of a fresh gradient covering the whole output
     // (see fused_node::backward): it stores instead of loading and adding.
     bool overwrite = false;
+    // Second order (autodiff/hvp.hpp), on jet lanes only: the value's tangent (null when zero)
+    // and the gradient's tangent to accumulate into (null when not wanted); the same layout.
+    const T* tangent_base = nullptr;
+    T* grad_tangent_base = nullptr;
+    const T* tangent_row = nullptr;
+    T* grad_tangent_row = nullptr;
 
     DENDRITE_ALWAYS_INLINE void set_row(std::size_t i0, std::size_t i1, std::size_t i2) noexcept {
         const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(i0) * st[0] +
@@ -129,10 +135,20 @@ struct var_cursor {
                                    static_cast<std::ptrdiff_t>(i2) * st[2];
         row = base + off;
         grad_row = grad_base ? grad_base + off : nullptr;
+        if (tangent_base) tangent_row = tangent_base + off;
+        if (grad_tangent_base) grad_tangent_row = grad_tangent_base + off;
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE X value(std::size_t j) const noexcept {
-        return load_lanes<X, C>(row, st[3], j);
+        if constexpr (simd::is_jet_v<X>) {
+            // {value, tangent}: the lanes of a second-order pass.
+            using L = typename X::lane_type;
+            return X::seed(
+                load_lanes<L, C>(row, st[3], j),
+                tangent_row ? load_lanes<L, C>(tangent_row, st[3], j) : L(simd::scalar_t<L>(0)));
+        } else {
+            return load_lanes<X, C>(row, st[3], j);
+        }
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE leaf_cache<X> forward(std::size_t j) const noexcept {
@@ -140,6 +156,22 @@ struct var_cursor {
     }
     template <class X, bool C, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache&, const X& g) const noexcept {
+        if constexpr (simd::is_jet_v<X>) {
+            // A second-order pass accumulates the gradient and its tangent; it never overwrites.
+            using L = typename X::lane_type;
+            var_cursor plain = *this;
+            plain.overwrite = false;
+            plain.template backward_lanes<L, C>(j, g.c[0]);
+            if (grad_tangent_row) {
+                plain.grad_row = grad_tangent_row;
+                plain.template backward_lanes<L, C>(j, g.c[1]);
+            }
+        } else {
+            backward_lanes<X, C>(j, g);
+        }
+    }
+    template <class X, bool C>
+    DENDRITE_ALWAYS_INLINE void backward_lanes(std::size_t j, const X& g) const noexcept {
         if (!grad_row) return;
         using Tv = simd::scalar_t<X>;
         if (overwrite) {
@@ -164,6 +196,8 @@ struct var_cursor {
     }
     /// The var read from, and differentiated into, the lanes of `slot` instead of memory.
     lane_cursor<T> on_lanes(lane_slot<T>* slot) const noexcept { return {slot}; }
+    /// The var read from, and differentiated into, its own slot among several.
+    lane_cursor<T> on_lanes(var_slots<T>* slots) const noexcept { return {slots->find(base)}; }
     template <bool C, class X>
     DENDRITE_ALWAYS_INLINE void store_lanes(std::size_t j, const X& g) const noexcept {
         using Tv = simd::scalar_t<X>;
@@ -194,6 +228,10 @@ struct var_leaf {
     var<T> v;
     T* grad = nullptr;       // set by the fused node before its backward sweep
     bool overwrite = false;  // likewise: store into a fresh gradient rather than add
+    // Likewise, before a second-order pass (autodiff/hvp.hpp): the value's tangent and the
+    // gradient's tangent, null when zero or not wanted.
+    const T* tangent = nullptr;
+    T* grad_tangent = nullptr;
 
     // Shape and strides exist before a deferred value is computed: only reading it (cursor)
     // computes it, so an expression over a deferred node leaves it deferred.
@@ -204,7 +242,7 @@ struct var_leaf {
         f(value.shape(), value.strides());
     }
     var_cursor<T> cursor(const loop_strides*& s) const noexcept {
-        return {v.value().data(), grad, *s++, nullptr, nullptr, overwrite};
+        return {v.value().data(), grad, *s++, nullptr, nullptr, overwrite, tangent, grad_tangent};
     }
     template <class F>
     void for_each_var(F& f) {

@@ -5,6 +5,8 @@
 // var leaf is one var sums that var's contributions in the slot, in registers, rather than in
 // memory (see autodiff/fused.hpp).
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <type_traits>
 
@@ -109,6 +111,22 @@ struct held_lanes_slot {
     Y& grad() noexcept {
         static_assert(std::is_same_v<Y, X>, "dendrite: held lanes are read as their own type");
         return grad_lanes;
+    }
+};
+
+/// Slots for a sweep over one var read lane by lane and a few one-element vars broadcast over it
+/// (a learnable activation's parameters): each var's slot, found by the address of its value.
+template <class T>
+struct var_slots {
+    static constexpr std::size_t capacity = 16;
+    std::array<const T*, capacity> bases{};
+    std::array<lane_slot<T>, capacity> slots{};
+    std::size_t count = 0;
+
+    lane_slot<T>* find(const T* base) noexcept {
+        for (std::size_t i = 0; i < count; ++i)
+            if (bases[i] == base) return &slots[i];
+        return nullptr;
     }
 };
 

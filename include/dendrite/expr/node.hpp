@@ -36,7 +36,10 @@ using loop_strides = strides_t;
 /// Lane loads for a leaf whose loop strides are known only at run time.
 template <class X, bool Contig, class T>
 DENDRITE_ALWAYS_INLINE X load_lanes(const T* row, std::ptrdiff_t inner, std::size_t j) noexcept {
-    if constexpr (simd::is_batch_v<X>) {
+    if constexpr (simd::is_jet_v<X>) {
+        // Memory holds no series: a value read inside one is a constant of it.
+        return X(load_lanes<typename X::lane_type, Contig>(row, inner, j));
+    } else if constexpr (simd::is_batch_v<X>) {
         if constexpr (Contig) {
             return simd::load(row + j);
         } else {
@@ -160,8 +163,8 @@ struct scalar_node {
 
 template <class X, class Child>
 struct unary_cache {
-    X value;
     Child child;
+    X value{};
 };
 
 template <class Op, class C>
@@ -179,9 +182,12 @@ struct unary_cursor {
     }
     template <class X, bool Cg>
     DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
-        auto c = arg.template forward<X, Cg>(j);
-        X y = ops::call(op, c.value);
-        return unary_cache<X, decltype(c)>{y, c};
+        // The children's caches are built in place (a prvalue initialises the member): a deep
+        // expression's nested caches are never copied, which the compiler cannot always undo.
+        unary_cache<X, decltype(arg.template forward<X, Cg>(j))> c{
+            .child = arg.template forward<X, Cg>(j)};
+        c.value = ops::call(op, c.child.value);
+        return c;
     }
     template <class X, bool Cg, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
@@ -229,9 +235,9 @@ struct unary_expr : var_interface<unary_expr<Op, E>, typename E::value_type, ove
 
 template <class X, class L, class R>
 struct binary_cache {
-    X value;
     L lhs;
     R rhs;
+    X value{};
 };
 
 template <class Op, class L, class R>
@@ -251,10 +257,11 @@ struct binary_cursor {
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
-        auto a = lhs.template forward<X, C>(j);
-        auto b = rhs.template forward<X, C>(j);
-        X y = ops::call(op, a.value, b.value);
-        return binary_cache<X, decltype(a), decltype(b)>{y, a, b};
+        binary_cache<X, decltype(lhs.template forward<X, C>(j)),
+                     decltype(rhs.template forward<X, C>(j))>
+            c{.lhs = lhs.template forward<X, C>(j), .rhs = rhs.template forward<X, C>(j)};
+        c.value = ops::call(op, c.lhs.value, c.rhs.value);
+        return c;
     }
     template <class X, bool C, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {
@@ -323,10 +330,10 @@ struct binary_expr
 
 template <class X, class Cc, class A, class B>
 struct where_cache {
-    X value;
     Cc cond;
     A a;
     B b;
+    X value{};
 };
 
 template <class Cc, class A, class B>
@@ -349,11 +356,13 @@ struct where_cursor {
     }
     template <class X, bool C>
     DENDRITE_ALWAYS_INLINE auto forward(std::size_t j) const noexcept {
-        auto c = cond.template forward<X, C>(j);
-        auto va = a.template forward<X, C>(j);
-        auto vb = b.template forward<X, C>(j);
-        X y = simd::select(simd::not_equal(c.value, X(0)), va.value, vb.value);
-        return where_cache<X, decltype(c), decltype(va), decltype(vb)>{y, c, va, vb};
+        where_cache<X, decltype(cond.template forward<X, C>(j)),
+                    decltype(a.template forward<X, C>(j)), decltype(b.template forward<X, C>(j))>
+            c{.cond = cond.template forward<X, C>(j),
+              .a = a.template forward<X, C>(j),
+              .b = b.template forward<X, C>(j)};
+        c.value = simd::select(simd::not_equal(c.cond.value, X(0)), c.a.value, c.b.value);
+        return c;
     }
     template <class X, bool C, class Cache>
     DENDRITE_ALWAYS_INLINE void backward(std::size_t j, const Cache& c, const X& g) const noexcept {

@@ -13,6 +13,7 @@
 #include "dendrite/nn/layers/flatten.hpp"
 #include "dendrite/nn/layers/global_avg_pool2d.hpp"
 #include "dendrite/nn/layers/layer_norm.hpp"
+#include "dendrite/nn/layers/learnable.hpp"
 #include "dendrite/nn/layers/max_pool2d.hpp"
 #include "dendrite/nn/layers/softmax.hpp"
 
@@ -24,6 +25,6 @@ namespace dendrite::inline DENDRITE_TARGET::nn {
 using builtin_layer_kinds =
     kind_list<dense_kind, conv2d_kind, max_pool2d_kind, avg_pool2d_kind, global_avg_pool2d_kind,
               batch_norm_kind, layer_norm_kind, dropout_kind, flatten_kind, embedding_kind,
-              softmax_kind, log_softmax_kind>;
+              softmax_kind, log_softmax_kind, prelu_kind, pau_kind>;
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

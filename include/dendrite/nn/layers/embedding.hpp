@@ -44,18 +44,29 @@ class embedding_layer {
             std::copy(row, row + dim, out.data() + i * dim);
         }
         auto w = dendrite::parameter(ctx.tape, table.value, table.grad);
-        return record_op(ctx.tape, "embedding", out, w.requires_grad(),
-                         [w, ids, dim](tape& t, const tensor<T>& g) {
-                             T* dw = w.node().grad_accumulator(t).data();
-                             const std::size_t batch = ids.shape()[0];
-                             for (std::size_t i = 0; i < batch; ++i) {
-                                 T* row =
-                                     dw + static_cast<std::size_t>(ids.value().data()[i]) * dim;
-                                 const T* gi = g.data() + i * dim;
-                                 for (std::size_t j = 0; j < dim; ++j)
-                                     row[j] += gi[j];
-                             }
-                         });
+        return record_op(
+            ctx.tape, "embedding", out, w.requires_grad(),
+            [w, ids, dim](tape& t, const tensor<T>& g) {
+                T* dw = w.node().grad_accumulator(t).data();
+                const std::size_t batch = ids.shape()[0];
+                for (std::size_t i = 0; i < batch; ++i) {
+                    T* row = dw + static_cast<std::size_t>(ids.value().data()[i]) * dim;
+                    const T* gi = g.data() + i * dim;
+                    for (std::size_t j = 0; j < dim; ++j)
+                        row[j] += gi[j];
+                }
+            },
+            // Linear in the table: the tangent is the lookup of its tangent.
+            linear_in(w, [ids, dim](tape& t, const tensor<T>& dw) {
+                const std::size_t batch = ids.shape()[0];
+                tensor<T> d = t.acquire_value<T>(shape{batch, dim});
+                for (std::size_t i = 0; i < batch; ++i) {
+                    const T* row =
+                        dw.data() + static_cast<std::size_t>(ids.value().data()[i]) * dim;
+                    std::copy(row, row + dim, d.data() + i * dim);
+                }
+                return d;
+            }));
     }
     void init(rng& g) { init::fill_normal(table.value, 1.0, g); }
     template <class F>
