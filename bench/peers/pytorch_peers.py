@@ -289,7 +289,7 @@ def main():
             for t in threads:
                 ours.prepare("mlp_hvp", 128)
                 compare(out, ours, args, "mlp_hvp", 128, t, "MLP Hessian-vector product", "batch 128", 128,
-                        hvp_runner(128), note="double backward on the peer's side", **common)
+                        hvp_runner(128), **common)
         if "epoch" in only:
             x, y, description = fashion_mnist_or_random()
             for t in threads:

@@ -278,7 +278,7 @@ int main(int argc, char** argv) {
             peers::mlp_hvp ours(128);
             torch_hvp peer(ours.data);
             compare({"MLP Hessian-vector product", t, "batch 128", 128, "LibTorch"}, ours, peer,
-                    s.timing, "double backward on the peer's side");
+                    s.timing);
         }
     if (s.wants("epoch")) {
         const peers::training_set train = peers::fashion_mnist_or_random();
