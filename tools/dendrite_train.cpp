@@ -81,14 +81,8 @@ int main(int argc, char** argv) try {
         if (input_shape.size() != 1 && input_shape.size() != 3)
             throw nn::network_error("--input takes FEATURES or CHANNELS,HEIGHT,WIDTH");
         sample = shape(input_shape.begin(), input_shape.end());
-    } else if (nn::starts_on_images(layers)) {
-        const auto side =
-            static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(sample[0]))));
-        if (side * side != sample[0])
-            throw nn::network_error(
-                "the data's " + std::to_string(sample[0]) +
-                " features are not a square image; give --input CHANNELS,HEIGHT,WIDTH");
-        sample = shape{1, side, side};
+    } else {
+        sample = nn::default_sample_shape(layers, sample[0]);
     }
     if (sample.size() != d.train.example_size())
         throw nn::network_error(

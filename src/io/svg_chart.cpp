@@ -9,74 +9,19 @@
 #include <vector>
 
 #include "dendrite/io/atomic_file.hpp"
+#include "svg_draw.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::io {
 
 namespace {
 
+using svg::axis;
+using svg::escape;
+using svg::fmt;
+using svg::svg_document_start;
+
 constexpr const char* train_colour = "#1f77b4";
 constexpr const char* val_colour = "#e8590c";
-
-std::string escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
-std::string fmt(double v, int decimals = 1) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    return buf;
-}
-
-/// Axis ticks at multiples of a 1-2-5 step covering [lo, hi].
-struct axis {
-    double lo = 0, hi = 1, step = 0.2;
-    int decimals = 1;
-
-    static axis nice(double lo, double hi, int target_ticks, bool integer = false) {
-        if (!(std::isfinite(lo) && std::isfinite(hi))) lo = 0, hi = 1;
-        if (hi - lo < 1e-12) {
-            const double pad = std::abs(lo) > 1e-12 ? std::abs(lo) * 0.1 : 1.0;
-            lo -= pad;
-            hi += pad;
-        }
-        const double raw = (hi - lo) / std::max(1, target_ticks - 1);
-        const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-        const double f = raw / mag;
-        double step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
-        if (integer) step = std::max(1.0, std::round(step));
-        axis a;
-        a.step = step;
-        a.lo = std::floor(lo / step + 1e-9) * step;
-        a.hi = std::ceil(hi / step - 1e-9) * step;
-        a.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
-        return a;
-    }
-    std::vector<double> ticks() const {
-        std::vector<double> t;
-        for (double v = lo; v <= hi + step * 1e-6 && t.size() < 100; v += step)
-            t.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
-        return t;
-    }
-};
 
 /// One panel: frame, grid, ticks, axis labels and curves, with the plot area at (x0, y0, w, h).
 void draw_panel(std::string& svg, const chart_panel& p, double x0, double y0, double w, double h) {
@@ -168,28 +113,14 @@ void draw_panel(std::string& svg, const chart_panel& p, double x0, double y0, do
 }  // namespace
 
 std::string line_chart_svg(const line_chart& chart) {
-    const double W = static_cast<double>(std::max<std::size_t>(chart.width, 320));
-    const double H = static_cast<double>(std::max<std::size_t>(chart.height, 200));
-    const double top = 84, bottom = 56, left = 70, gap = 80, right = 24;
-    const double n = static_cast<double>(std::max<std::size_t>(chart.panels.size(), 1));
-    const double pw = (W - left - gap * (n - 1) - right) / n, ph = H - top - bottom;
-
-    std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt(W, 0) + "\" height=\"" +
-           fmt(H, 0) + "\" viewBox=\"0 0 " + fmt(W, 0) + " " + fmt(H, 0) +
-           "\" font-family=\"system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif\" "
-           "font-size=\"12\" "
-           "fill=\"#333\">\n";
-    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-    svg +=
-        "<text x=\"" + fmt(W / 2) +
-        "\" y=\"28\" text-anchor=\"middle\" font-size=\"18\" font-weight=\"600\" fill=\"#111\">" +
-        escape(chart.title) + "</text>\n";
+    const svg::panel_layout l(chart.width, chart.height, 200, chart.panels.size(), 84, 56, 70, 80,
+                              24);
+    std::string svg = svg_document_start(l.width, l.height, chart.title);
 
     // Legend, centred under the title, 120 px per entry.
     if (!chart.legend.empty()) {
         const double ly = 50;
-        double lx = W / 2 - 60 * static_cast<double>(chart.legend.size()) + 10;
+        double lx = l.width / 2 - 60 * static_cast<double>(chart.legend.size()) + 10;
         svg += "<g>\n";
         for (const legend_entry& e : chart.legend) {
             svg += "<line x1=\"" + fmt(lx) + "\" y1=\"" + fmt(ly) + "\" x2=\"" + fmt(lx + 28) +
@@ -202,7 +133,7 @@ std::string line_chart_svg(const line_chart& chart) {
         svg += "</g>\n";
     }
     for (std::size_t i = 0; i < chart.panels.size(); ++i)
-        draw_panel(svg, chart.panels[i], left + static_cast<double>(i) * (pw + gap), top, pw, ph);
+        draw_panel(svg, chart.panels[i], l.x(i), l.top, l.panel_width, l.panel_height);
     svg += "</svg>\n";
     return svg;
 }

@@ -214,7 +214,9 @@ class parser {
 
 }  // namespace
 
-activation_expression::activation_expression(std::string text)
-    : text_(std::move(text)), nodes_(parser(text_).parse()) {}
+activation_expression::activation_expression(std::string text) {
+    std::vector<node> nodes = parser(text).parse();
+    program_ = std::make_shared<const program>(program{std::move(text), std::move(nodes)});
+}
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -5,6 +5,8 @@
 #include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/nn/layer_list.hpp"
 
+#include <cmath>
+
 namespace dendrite::inline DENDRITE_TARGET::nn {
 
 namespace {
@@ -120,5 +122,17 @@ template class layer_registry<float>;
 template class layer_registry<double>;
 template class network<float>;
 template class network<double>;
+
+shape default_sample_shape(const std::vector<layer_description>& layers, std::size_t features,
+                           const layer_catalog& catalog) {
+    if (!starts_on_images(layers, catalog)) return shape{features};
+    const auto side =
+        static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(features))));
+    if (side * side != features)
+        throw network_error("the data's " + std::to_string(features) +
+                            " features are not a square image; give the input's shape as "
+                            "CHANNELS,HEIGHT,WIDTH");
+    return shape{1, side, side};
+}
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -10,6 +10,8 @@
 
 #include "../data/expect_error.hpp"
 #include "../data/temp_dir.hpp"
+#include "dendrite/autodiff/autodiff.hpp"
+#include "dendrite/autodiff/gradcheck.hpp"
 #include "dendrite/expr/describe.hpp"
 #include "dendrite/expr/taylor.hpp"
 #include "dendrite/nn/activation_expression.hpp"
@@ -57,6 +59,27 @@ TEST_CASE("a parsed activation computes what the compiled one does, derivatives 
     // The same formulas as the compiled function.
     CHECK(describe(derivative<1>(written)) == describe(derivative<1>(nn::mish)));
     CHECK(describe(nn::activation_expression("x * sigmoid(1.702 x)")) == "x sigmoid(1.702 x)");
+}
+
+TEST_CASE("a parsed activation over vars is one fused op whose gradient checks",
+          "[nn][activation_expression]") {
+    const nn::activation_expression f("where(x > 0, x, 0.1 x) + 0.2 sin(3 x) - square(x) / 7");
+    for (const std::size_t n : {1, 7, 17, 33, 257}) {
+        INFO("n = " << n);
+        tensor<double> x(shape{n});
+        for (std::size_t i = 0; i < n; ++i)  // away from the kink at 0
+            x(i) = (i % 2 ? 1.0 : -1.0) *
+                   (0.1 + 2.9 * static_cast<double>(i) / static_cast<double>(n));
+        const gradcheck_report r = gradcheck(f, x);
+        INFO(r.str());
+        CHECK(r.passed(1e-7));
+        tape t;
+        const var<double> v = variable(t, x);
+        const var<double> y = f(v);
+        CHECK(t.size() == 2);  // the leaf and one fused node
+        for (std::size_t i = 0; i < n; ++i)
+            CHECK(close(y.value()(i), f(x(i)), 1e-15));
+    }
 }
 
 TEST_CASE("the expression grammar: precedence, juxtaposition, functions, where",

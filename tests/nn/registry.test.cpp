@@ -2,8 +2,10 @@
 // layer (same parameters, values, summary line and output), for every built-in kind and for a
 // user's own kind and activation registered at run time.
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "dendrite/nn/activation_expression.hpp"
 #include "helpers.hpp"
 
 using namespace dendrite;
@@ -235,4 +237,32 @@ TEST_CASE("descriptions: the syntax every kind derives from its arguments", "[nn
                       Catch::Contains("\"units\" must be a number"));
     CHECK(nn::parse_network_json(R"([{"type": "dense", "units": 3, "bias": false}])")[0].args ==
           std::vector<double>{3, 0});
+}
+
+TEST_CASE("an activation written at run time trains like the compiled one", "[nn][registry]") {
+    // Mish written out, registered under a name of its own: dense layers absorb it, convolutions
+    // too, and values and gradients are those of the compiled Mish.
+    auto kinds = nn::layer_registry<double>::builtin();
+    kinds.add_activation(
+        nn::activation{nn::activation_expression("x * tanh(softplus(x))"), "written_mish"});
+    rng g(9);
+    const tensor<double> flat = uniform<double>(shape{3, 6}, -2.0, 2.0, g);
+    const tensor<double> image = uniform<double>(shape{2, 1, 6, 6}, -2.0, 2.0, g);
+    for (const auto& [sample, x, written, compiled] :
+         {std::tuple{shape{6}, flat, "dense:5,written_mish,dense:2", "dense:5,mish,dense:2"},
+          std::tuple{shape{1, 6, 6}, image, "conv:3:3,written_mish,flatten,dense:2",
+                     "conv:3:3,mish,flatten,dense:2"},
+          std::tuple{shape{6}, flat, "layer_norm,written_mish", "layer_norm,mish"}}) {
+        INFO(written);
+        nn::network<double> a(sample, written, 4, kinds), b(sample, compiled, 4);
+        tape t;
+        const var<double> ya = a(t, x), yb = b(t, x);
+        const tensor<double> va = ya.value(), vb = yb.value();
+        REQUIRE(va.size() == vb.size());
+        for (std::size_t i = 0; i < va.size(); ++i)
+            CHECK(std::abs(va.data()[i] - vb.data()[i]) <= 1e-13 * (1 + std::abs(vb.data()[i])));
+        nn_testing::require_model_gradients(a, x, 1e-6);
+    }
+    nn::network<double> fused(shape{6}, "dense:5,written_mish,dense:2", 4, kinds);
+    CHECK(fused.summary().find("dense(6 -> 5) + written_mish (fused) -> 5") != std::string::npos);
 }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "dendrite/config.hpp"
+#include "dendrite/expr/functions.hpp"
 #include "dendrite/expr/lane.hpp"
 #include "dendrite/expr/node.hpp"
 #include "dendrite/simd/simd.hpp"
@@ -20,7 +21,7 @@ namespace dendrite::inline DENDRITE_TARGET::expr {
 template <class F, class X>
 DENDRITE_ALWAYS_INLINE std::pair<X, X> value_and_derivative(const F& f, const X& z) {
     using T = simd::scalar_t<X>;
-    if constexpr (requires { F::acts_on_lanes_only; }) {
+    if constexpr (acts_on_lanes_only<F>) {
         // No tree to sweep backwards: forward mode, one jet.
         const auto y = f(simd::jet<X, 1>::seed(z, X(T(1))));
         return {y.c[0], y.c[1]};
@@ -53,7 +54,7 @@ DENDRITE_ALWAYS_INLINE std::pair<X, X> value_and_derivative(const F& f, const X&
 template <class F, class X>
 DENDRITE_ALWAYS_INLINE X apply_lanes(const F& f, const X& z) {
     using T = simd::scalar_t<X>;
-    if constexpr (requires { F::acts_on_lanes_only; }) {
+    if constexpr (acts_on_lanes_only<F>) {
         return f(z);  // a function evaluated on lanes directly (a run-time activation)
     } else if constexpr (!simd::is_batch_v<X> && !std::is_same_v<X, T>) {
         held_lanes_slot<X> slot{z, X(T(0))};

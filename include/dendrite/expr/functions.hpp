@@ -218,6 +218,14 @@ requires(!expression<M>) A where(const M& cond, const A& a, const A& b) {
     return simd::select(cond, a, b);
 }
 
+/// A callable evaluated on lanes directly, with no expression tree of its own (a run-time
+/// activation): it says so with `static constexpr bool acts_on_lanes_only = true`. Its derivatives
+/// come from forward mode on jets.
+template <class F>
+concept acts_on_lanes_only = requires {
+    requires F::acts_on_lanes_only;
+};
+
 // ---- user-given derivatives
 // ----------------------------------------------------------------------
 

@@ -8,4 +8,5 @@
 #include "dendrite/io/image_grid.hpp"
 #include "dendrite/io/network_dot.hpp"
 #include "dendrite/io/safetensors.hpp"
+#include "dendrite/io/box_plot.hpp"
 #include "dendrite/io/svg_chart.hpp"

@@ -16,10 +16,13 @@
 // square, abs, sin, cos, tanh, sigmoid, softplus, relu, erf; pow, max, min; where(c, a, b)) and
 // the built-in activations by name, as functions ("mish(2 x)") or alone ("mish").
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -35,14 +38,21 @@ class activation_expression {
     /// Parses `text`; throws std::invalid_argument naming the column and what was expected.
     explicit activation_expression(std::string text);
 
-    const std::string& text() const noexcept { return text_; }
+    const std::string& text() const noexcept { return program_->text; }
 
     /// Marks callables that take lanes only (no expression trees): evaluated on lanes directly.
     static constexpr bool acts_on_lanes_only = true;
 
     /// The expression at x: a number, a SIMD batch, a jet or a formula.
     template <class X>
-    X operator()(const X& x) const;
+    requires(!expression<X>) X operator()(const X& x) const;
+
+    /// The expression over a tensor expression or a var: one op of the fused pass, whose
+    /// derivative comes from forward mode on lanes. So an activation_expression is an activation
+    /// like any other: `nn::activation{activation_expression("x * sigmoid(x)"), "swish"}` goes
+    /// into dense layers' epilogues and run-time networks.
+    template <expression A>
+    auto operator()(const A& a) const;
 
     enum class op : std::uint8_t {
         variable,
@@ -85,11 +95,19 @@ class activation_expression {
         std::uint32_t a = 0, b = 0, c = 0;  // operands: earlier nodes
         std::uint32_t index = 0;            // builtin
     };
-    const std::vector<node>& nodes() const noexcept { return nodes_; }
+    const std::vector<node>& nodes() const noexcept { return program_->nodes; }
 
   private:
-    std::string text_;
-    std::vector<node> nodes_;  // each after its operands; the last is the result
+    struct program {
+        std::string text;
+        std::vector<node> nodes;  // each after its operands; the last is the result
+    };
+    // Shared and immutable: the ops of expression trees and tape nodes copy the expression, and
+    // a copy must cost no allocation.
+    std::shared_ptr<const program> program_;
+
+    template <class X>
+    X run(const X& x, X* v) const;
 };
 
 namespace detail {
@@ -104,120 +122,157 @@ X apply_builtin(std::size_t index, const X& x, std::index_sequence<I...>) {
 }  // namespace detail
 
 template <class X>
-X activation_expression::operator()(const X& x) const {
+requires(!expression<X>) X activation_expression::operator()(const X& x) const {
+    // Lanes are evaluated once per SIMD batch of a training step: no allocation for them.
+    constexpr std::size_t on_stack = 64;
+    if constexpr (std::is_trivially_copyable_v<X> && sizeof(X) * on_stack <= 32768) {
+        if (program_->nodes.size() <= on_stack) {
+            std::array<X, on_stack> v;
+            return run(x, v.data());
+        }
+    }
+    std::vector<X> v(program_->nodes.size(), x);
+    return run(x, v.data());
+}
+
+template <class X>
+X activation_expression::run(const X& x, X* v) const {
     using T = simd::scalar_t<X>;
-    std::vector<X> v;
-    v.reserve(nodes_.size());
-    for (const node& n : nodes_) {
-        // Operands are earlier nodes, and v never reallocates (reserved), so these stay valid.
-        const X* a_ptr = n.kind == op::variable || n.kind == op::constant ? &x : &v[n.a];
-        const X& a = *a_ptr;
-        const X& b = n.b < v.size() ? v[n.b] : x;
+    const std::vector<node>& nodes = program_->nodes;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const node& n = nodes[i];
+        // Operands are earlier nodes; leaves read neither.
+        const X& a = n.a < i ? v[n.a] : x;
+        const X& b = n.b < i ? v[n.b] : x;
+        X& out = v[i];
         switch (n.kind) {
             case op::variable:
-                v.push_back(x);
+                out = x;
                 continue;
             case op::constant:
-                v.push_back(X(T(n.value)));
+                out = X(T(n.value));
                 continue;
             case op::negate:
-                v.push_back(ops::call(ops::neg{}, a));
+                out = ops::call(ops::neg{}, a);
                 continue;
             case op::add:
-                v.push_back(ops::call(ops::add{}, a, b));
+                out = ops::call(ops::add{}, a, b);
                 continue;
             case op::subtract:
-                v.push_back(ops::call(ops::sub{}, a, b));
+                out = ops::call(ops::sub{}, a, b);
                 continue;
             case op::multiply:
-                v.push_back(ops::call(ops::mul{}, a, b));
+                out = ops::call(ops::mul{}, a, b);
                 continue;
             case op::divide:
-                v.push_back(ops::call(ops::div{}, a, b));
+                out = ops::call(ops::div{}, a, b);
                 continue;
             case op::power:
-                v.push_back(ops::call(ops::pow{}, a, b));
+                out = ops::call(ops::pow{}, a, b);
                 continue;
             case op::maximum:
-                v.push_back(ops::call(ops::maximum{}, a, b));
+                out = ops::call(ops::maximum{}, a, b);
                 continue;
             case op::minimum:
-                v.push_back(ops::call(ops::minimum{}, a, b));
+                out = ops::call(ops::minimum{}, a, b);
                 continue;
             case op::less:
-                v.push_back(ops::call(ops::less{}, a, b));
+                out = ops::call(ops::less{}, a, b);
                 continue;
             case op::less_equal:
-                v.push_back(ops::call(ops::less_equal{}, a, b));
+                out = ops::call(ops::less_equal{}, a, b);
                 continue;
             case op::greater:
-                v.push_back(ops::call(ops::greater{}, a, b));
+                out = ops::call(ops::greater{}, a, b);
                 continue;
             case op::greater_equal:
-                v.push_back(ops::call(ops::greater_equal{}, a, b));
+                out = ops::call(ops::greater_equal{}, a, b);
                 continue;
             case op::equal:
-                v.push_back(ops::call(ops::equal{}, a, b));
+                out = ops::call(ops::equal{}, a, b);
                 continue;
             case op::not_equal:
-                v.push_back(ops::call(ops::not_equal{}, a, b));
+                out = ops::call(ops::not_equal{}, a, b);
                 continue;
             case op::where:
-                v.push_back(simd::select(simd::not_equal(a, X(T(0))), b, v[n.c]));
+                out = simd::select(simd::not_equal(a, X(T(0))), b, v[n.c < i ? n.c : 0]);
                 continue;
             case op::exp:
-                v.push_back(ops::call(ops::exp{}, a));
+                out = ops::call(ops::exp{}, a);
                 continue;
             case op::log:
-                v.push_back(ops::call(ops::log{}, a));
+                out = ops::call(ops::log{}, a);
                 continue;
             case op::log1p:
-                v.push_back(ops::call(ops::log1p{}, a));
+                out = ops::call(ops::log1p{}, a);
                 continue;
             case op::expm1:
-                v.push_back(ops::call(ops::expm1{}, a));
+                out = ops::call(ops::expm1{}, a);
                 continue;
             case op::sqrt:
-                v.push_back(ops::call(ops::sqrt{}, a));
+                out = ops::call(ops::sqrt{}, a);
                 continue;
             case op::rsqrt:
-                v.push_back(ops::call(ops::rsqrt{}, a));
+                out = ops::call(ops::rsqrt{}, a);
                 continue;
             case op::square:
-                v.push_back(ops::call(ops::square{}, a));
+                out = ops::call(ops::square{}, a);
                 continue;
             case op::abs:
-                v.push_back(ops::call(ops::abs{}, a));
+                out = ops::call(ops::abs{}, a);
                 continue;
             case op::sin:
-                v.push_back(ops::call(ops::sin{}, a));
+                out = ops::call(ops::sin{}, a);
                 continue;
             case op::cos:
-                v.push_back(ops::call(ops::cos{}, a));
+                out = ops::call(ops::cos{}, a);
                 continue;
             case op::tanh:
-                v.push_back(ops::call(ops::tanh{}, a));
+                out = ops::call(ops::tanh{}, a);
                 continue;
             case op::sigmoid:
-                v.push_back(ops::call(ops::sigmoid{}, a));
+                out = ops::call(ops::sigmoid{}, a);
                 continue;
             case op::softplus:
-                v.push_back(ops::call(ops::softplus{}, a));
+                out = ops::call(ops::softplus{}, a);
                 continue;
             case op::relu:
-                v.push_back(ops::call(ops::relu{}, a));
+                out = ops::call(ops::relu{}, a);
                 continue;
             case op::erf:
-                v.push_back(ops::call(ops::erf{}, a));
+                out = ops::call(ops::erf{}, a);
                 continue;
             case op::builtin: {
                 constexpr std::size_t count = std::tuple_size_v<decltype(builtin_activations())>;
-                v.push_back(detail::apply_builtin(n.index, a, std::make_index_sequence<count>{}));
+                out = detail::apply_builtin(n.index, a, std::make_index_sequence<count>{});
                 continue;
             }
         }
     }
-    return v.back();
+    return v[nodes.size() - 1];
+}
+
+namespace detail {
+/// A run-time activation as an op of expression trees.
+struct expression_activation_op {
+    static constexpr const char* name = "activation";
+    static constexpr bool composite = true;  // a formula shows the expression itself
+    activation_expression f;
+
+    template <class X>
+    X apply(const X& x) const {
+        return f(x);
+    }
+    template <class X>
+    X derivative(const X& x, const X&) const {
+        return expr::value_and_derivative(f, x).second;
+    }
+};
+}  // namespace detail
+
+template <expression A>
+auto activation_expression::operator()(const A& a) const {
+    return expr::make_unary(a, detail::expression_activation_op{*this});
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -25,6 +25,10 @@ struct activation {
     F f;
     const char* name = "activation";
 
+    /// A function of lanes only stays one inside the wrapper: epilogues call it on lanes, with
+    /// no tree per call.
+    static constexpr bool acts_on_lanes_only = expr::acts_on_lanes_only<F>;
+
     template <class X>
     auto operator()(const X& x) const {
         return f(x);

@@ -99,4 +99,10 @@ class network {
 extern template class network<float>;
 extern template class network<double>;
 
+/// The shape of one sample for `layers` given data of `features` values per sample: {features},
+/// or a square one-channel image {1, side, side} when the description starts on images (a
+/// convolution or pooling first). Throws network_error when those features are not a square.
+shape default_sample_shape(const std::vector<layer_description>& layers, std::size_t features,
+                           const layer_catalog& catalog = builtin_catalog());
+
 }  // namespace dendrite::inline DENDRITE_TARGET::nn
