@@ -95,6 +95,12 @@ struct dense_rule {
         }
     }
 
+    void add_column_sums(const tensor<T>& dgz, T* tb) const {
+        for (std::size_t i = 0; i < batch; ++i)
+            for (std::size_t j = 0; j < out; ++j)
+                tb[j] += dgz.data()[i * out + j];
+    }
+
     void backward_tangent(tape& t, const tensor<T>& g, const tensor<T>* dg) {
         using linalg::trans;
         const bool has_dz = dz.data() != nullptr;
@@ -104,31 +110,31 @@ struct dense_rule {
         tensor<T> dgz = t.acquire_value<T>(shape{batch, out});
         activation_gradient_tangent(act, z.data(), has_dz ? dz.data() : nullptr, g.data(),
                                     dg ? dg->data() : nullptr, gz.data(), dgz.data(), batch * out);
-        const T* dgzp = dgz.data();
         const T* dx = x.node().has_tangent() ? tangent_of(x).data() : nullptr;
         const T* dw = w.node().has_tangent() ? tangent_of(w).data() : nullptr;
-        if (w.requires_grad()) {
-            T* tw = w.node().grad_tangent_accumulator(t).data();
-            linalg::gemm<T>(trans::yes, trans::no, in, out, batch, T(1), x.value().data(), in,
-                            dgz.data(), out, T(1), tw, out);
-            if (dx)
-                linalg::gemm<T>(trans::yes, trans::no, in, out, batch, T(1), dx, in, gz.data(), out,
-                                T(1), tw, out);
+        T* tw = w.requires_grad() ? w.node().grad_tangent_accumulator(t).data() : nullptr;
+        T* tb = b.requires_grad() ? b.node().grad_tangent_accumulator(t).data() : nullptr;
+        T* tx = x.requires_grad() ? x.node().grad_tangent_accumulator(t).data() : nullptr;
+        // Through the values, the first-order backward with dgZ for dZ: tW += X^T dgZ,
+        // tb += column sums of dgZ (taken while packing), tX += dgZ W^T.
+        if (tw) {
+            const auto as_is = [](auto d, auto) { return d; };
+            linalg::dense_backward<T>(batch, in, out, x.value().data(), in, w.value().data(), out,
+                                      dgz.data(), out, dgz.data(), out, as_is, tw, out, tb, tx, in,
+                                      T(1), T(1));
+        } else {
+            if (tb) add_column_sums(dgz, tb);
+            if (tx)
+                linalg::gemm<T>(trans::no, trans::yes, batch, in, out, T(1), dgz.data(), out,
+                                w.value().data(), out, T(1), tx, in);
         }
-        if (b.requires_grad()) {
-            T* tb = b.node().grad_tangent_accumulator(t).data();
-            for (std::size_t i = 0; i < batch; ++i)
-                for (std::size_t j = 0; j < out; ++j)
-                    tb[j] += dgzp[i * out + j];
-        }
-        if (x.requires_grad()) {
-            T* tx = x.node().grad_tangent_accumulator(t).data();
-            linalg::gemm<T>(trans::no, trans::yes, batch, in, out, T(1), dgz.data(), out,
-                            w.value().data(), out, T(1), tx, in);
-            if (dw)
-                linalg::gemm<T>(trans::no, trans::yes, batch, in, out, T(1), gz.data(), out, dw,
-                                out, T(1), tx, in);
-        }
+        // Through the tangents of the inputs: tW += dX^T gZ, tX += gZ dW^T.
+        if (tw && dx)
+            linalg::gemm<T>(trans::yes, trans::no, in, out, batch, T(1), dx, in, gz.data(), out,
+                            T(1), tw, out);
+        if (tx && dw)
+            linalg::gemm<T>(trans::no, trans::yes, batch, in, out, T(1), gz.data(), out, dw, out,
+                            T(1), tx, in);
     }
 };
 

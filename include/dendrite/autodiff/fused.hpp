@@ -142,11 +142,11 @@ class fused_node final : public typed_node<T> {
         this->tangent = t.acquire_value<T>(this->value.shape());
         auto [plan, cursor] = expr::bind_for_write(this->tangent.data(), this->tangent.shape(),
                                                    this->tangent.strides(), expr_);
-        // Only the strided walk is instantiated (C = false serves contiguous memory too): an
-        // HVP is rarer than a step, and every expression's second order costs compile time.
-        expr::run_plan<T>(plan, cursor, []<class X, bool>(auto& cur, std::size_t j) {
-            cur.out.template store<X, false>(j,
-                                             cur.in.template value<simd::jet<X, 1>, false>(j).c[1]);
+        // Scalar jets only, through the same forward sweep as backward_second_order's: an HVP
+        // is rarer than a step, and every expression's second order costs compile time.
+        expr::run_plan_scalar<T>(plan, cursor, []<class X, bool>(auto& cur, std::size_t j) {
+            cur.out.template store<X, false>(
+                j, cur.in.template forward<simd::jet<X, 1>, false>(j).value.c[1]);
         });
         unbind_tangents();
     }
@@ -174,7 +174,7 @@ class fused_node final : public typed_node<T> {
         using with_tangent = expr::paired_cursor<expr::read_cursor<T>, decltype(in)>;
         expr::paired_cursor<expr::read_cursor<T>, with_tangent> proto{
             upstream, with_tangent{upstream_tangent, in}};
-        expr::run_plan<T>(
+        expr::run_plan_scalar<T>(
             plan, proto,
             [has_dg]<class X, bool>(auto& cur, std::size_t j) {
                 using J = simd::jet<X, 1>;

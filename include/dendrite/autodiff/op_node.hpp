@@ -38,7 +38,9 @@ struct no_second_order {};
 
 /// The second-order rule of an op linear in its inputs: the value's tangent is the op applied to
 /// the inputs' tangents, which `tangent(tape&)` returns (an empty tensor when they are all zero),
-/// and the gradient's tangent flows back through the op's own backward.
+/// and the gradient's tangent flows back through the op's own backward. `tangent(tape&, const
+/// Backward&)` is also accepted: it reads what the backward holds (the inputs of a concat)
+/// rather than a copy of its own.
 template <class Tangent>
 struct linear_rule {
     Tangent tangent;
@@ -67,6 +69,8 @@ class op_node final : public typed_node<T> {
     void forward_tangent(tape& t) override {
         if constexpr (std::is_same_v<Second, no_second_order>)
             typed_node<T>::forward_tangent(t);
+        else if constexpr (requires { second_.tangent(t, backward_); })
+            this->tangent = second_.tangent(t, backward_);
         else
             this->tangent = second_.tangent(t);
     }

@@ -85,6 +85,23 @@ class concat_inputs {
     std::vector<var<T>> large_;
 };
 
+/// A concat's backward: each slice of g into its input's gradient. Its second-order rule reads
+/// the inputs from here.
+template <class T>
+struct concat_backward {
+    concat_inputs<T> inputs;
+    std::size_t axis;
+
+    void operator()(tape& t, const tensor<T>& g) const {
+        std::size_t off = 0;
+        for (const var<T>& p : inputs.get()) {
+            const std::size_t len = p.shape()[axis];
+            accumulate_grad(t, p, g.slice(axis, off, off + len));
+            off += len;
+        }
+    }
+};
+
 }  // namespace detail
 
 /// Joins vars along `axis`; their shapes must agree on every other axis and they must share a
@@ -119,34 +136,27 @@ var<T> concat(std::span<const var<T>> parts, std::size_t axis) {
         out.slice(axis, offset, offset + p.shape()[axis]).assign(p.value());
         offset += p.shape()[axis];
     }
-    const detail::concat_inputs<T> inputs(parts);
-    return record_op(
-        t, "concat", out, needs,
-        [inputs, axis](tape& tp, const tensor<T>& g) {
-            std::size_t off = 0;
-            for (const var<T>& p : inputs.get()) {
-                const std::size_t len = p.shape()[axis];
-                accumulate_grad(tp, p, g.slice(axis, off, off + len));
-                off += len;
-            }
-        },
-        linear_op([inputs, axis, out_shape](tape& tp) {
-            bool any = false;
-            for (const var<T>& p : inputs.get())
-                any = any || p.node().has_tangent();
-            if (!any) return tensor<T>();
-            tensor<T> d = tp.acquire_value<T>(out_shape);
-            std::size_t off = 0;
-            for (const var<T>& p : inputs.get()) {
-                tensor<T> dst = d.slice(axis, off, off + p.shape()[axis]);
-                if (p.node().has_tangent())
-                    dst.assign(tangent_of(p));
-                else
-                    dst.fill(T(0));
-                off += p.shape()[axis];
-            }
-            return d;
-        }));
+    return record_op(t, "concat", out, needs,
+                     detail::concat_backward<T>{detail::concat_inputs<T>(parts), axis},
+                     linear_op([out_shape](tape& tp, const detail::concat_backward<T>& b) {
+                         const auto inputs = b.inputs.get();
+                         const std::size_t axis = b.axis;
+                         bool any = false;
+                         for (const var<T>& p : inputs)
+                             any = any || p.node().has_tangent();
+                         if (!any) return tensor<T>();
+                         tensor<T> d = tp.acquire_value<T>(out_shape);
+                         std::size_t off = 0;
+                         for (const var<T>& p : inputs) {
+                             tensor<T> dst = d.slice(axis, off, off + p.shape()[axis]);
+                             if (p.node().has_tangent())
+                                 dst.assign(tangent_of(p));
+                             else
+                                 dst.fill(T(0));
+                             off += p.shape()[axis];
+                         }
+                         return d;
+                     }));
 }
 template <class T>
 var<T> concat(const std::vector<var<T>>& parts, std::size_t axis) {

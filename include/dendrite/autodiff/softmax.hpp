@@ -12,15 +12,23 @@ namespace dendrite::inline DENDRITE_TARGET {
 
 namespace detail {
 
-/// Second order of y = softmax(x): dy = y (dx - sum(y dx)); the gradient y (g - sum(g y)) has
-/// the tangent dy (g - sum(g y)) + y (dg - sum(dg y) - sum(g dy)).
+/// What the second-order rules of softmax and log_softmax keep: the input, the output, the axis
+/// split, the reduced shape, and the output's tangent between the two passes.
 template <class T>
-struct softmax_rule {
+struct along_axis_rule {
     var<T> x;
     tensor<T> y;
     axis_split sp;
     shape kept;
     tensor<T> dy = {};
+};
+
+/// Second order of y = softmax(x): dy = y (dx - sum(y dx)); the gradient y (g - sum(g y)) has
+/// the tangent dy (g - sum(g y)) + y (dg - sum(dg y) - sum(g dy)).
+template <class T>
+struct softmax_rule : along_axis_rule<T> {
+    using along_axis_rule<T>::x, along_axis_rule<T>::y, along_axis_rule<T>::sp,
+        along_axis_rule<T>::kept, along_axis_rule<T>::dy;
 
     static constexpr auto product = [](const auto& a, const auto& b) { return a * b; };
 
@@ -53,12 +61,9 @@ struct softmax_rule {
 /// Second order of y = log_softmax(x), p = exp(y): dy = dx - sum(p dx); the gradient
 /// g - p sum(g) has the tangent dg - p sum(dg) - p dy sum(g).
 template <class T>
-struct log_softmax_rule {
-    var<T> x;
-    tensor<T> y;
-    axis_split sp;
-    shape kept;
-    tensor<T> dy = {};
+struct log_softmax_rule : along_axis_rule<T> {
+    using along_axis_rule<T>::x, along_axis_rule<T>::y, along_axis_rule<T>::sp,
+        along_axis_rule<T>::kept, along_axis_rule<T>::dy;
 
     tensor<T> tangent(tape& t) {
         dy = tensor<T>();
@@ -111,7 +116,7 @@ auto softmax(const E& e, std::size_t axis) {
                 gy, sp, [](const auto& a, const auto& b) { return a * b; }, g, y);
             accumulate_grad(tp, x, y * (g - gy));
         },
-        detail::softmax_rule<T>{x, y, sp, x.shape().without(axis, true)});
+        detail::softmax_rule<T>{{x, y, sp, x.shape().without(axis, true)}});
 }
 
 /// y = x - m - log(sum(exp(x - m), axis)), m the maximum along the axis: never exp of a large
@@ -140,7 +145,7 @@ auto log_softmax(const E& e, std::size_t axis) {
             detail::reduce_along<expr::sum_reducer>(gs, sp, detail::identity_map{}, g);
             accumulate_grad(tp, x, g - exp(y) * gs);
         },
-        detail::log_softmax_rule<T>{x, y, sp, kept});
+        detail::log_softmax_rule<T>{{x, y, sp, kept}});
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET

@@ -124,6 +124,26 @@ void run_plan(const loop_plan<N>& p, const Cursor& proto, Kernel&& kernel, bool 
         parallel);
 }
 
+/// run_plan with X = T for every column and the strided walk only (C = false, which serves
+/// contiguous memory too): ONE instantiation of the kernel. For sweeps run rarely enough that
+/// compile time matters more than SIMD: the second-order passes every fused node carries.
+template <class T, std::size_t N, class Cursor, class Kernel>
+void run_plan_scalar(const loop_plan<N>& p, const Cursor& proto, Kernel&& kernel,
+                     bool parallel = true) {
+    for_each_chunk<T>(
+        p,
+        [&]<bool>(std::pair<std::size_t, std::size_t> rows,
+                  std::pair<std::size_t, std::size_t> cols) {
+            Cursor cur = proto;
+            for (std::size_t r = rows.first; r < rows.second; ++r) {
+                set_plan_row(p, cur, r);
+                for (std::size_t j = cols.first; j < cols.second; ++j)
+                    kernel.template operator()<T, false>(cur, j);
+            }
+        },
+        parallel);
+}
+
 /// A destination cursor paired with an expression cursor, advanced together.
 template <class Out, class In>
 struct paired_cursor {
