@@ -1,23 +1,40 @@
 #pragma once
-// Matrix product of variables, through the packed GEMM.
+// Matrix products of variables, through the packed GEMM: two matrices, or batches of them
+// (operands of rank 2 to 4 whose leading axes broadcast, as numpy's matmul).
 
+#include <algorithm>
 #include <string>
 
 #include "dendrite/autodiff/op_node.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/linalg/gemm.hpp"
+#include "dendrite/simd/parallel.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET {
 
 namespace detail {
-inline void check_matrix(const shape& s, const char* which) {
-    if (s.rank() != 2)
-        throw shape_error(std::string("matmul: ") + which +
-                          " operand must be a matrix, got shape " + s.str());
-}
+
+/// One product C = op(A) op(B): m x k times k x n, with A's and B's row lengths.
 struct matmul_geometry {
     bool transpose_a, transpose_b;
     std::size_t m, n, k, lda, ldb;
+};
+
+/// The products of a batch: product i (row-major over at most two broadcast leading axes) reads
+/// A's matrix at a_offset(i) and B's at b_offset(i), writes C's matrix i. An operand whose
+/// leading axis has extent 1 where the batch's is larger is read by several products: shared.
+struct matmul_batch {
+    std::size_t count = 1;
+    std::size_t inner = 1;  // extent of the second leading axis
+    std::size_t a_step[2] = {0, 0}, b_step[2] = {0, 0};
+    bool a_shared = false, b_shared = false;
+
+    std::size_t a_offset(std::size_t i) const noexcept {
+        return i / inner * a_step[0] + i % inner * a_step[1];
+    }
+    std::size_t b_offset(std::size_t i) const noexcept {
+        return i / inner * b_step[0] + i % inner * b_step[1];
+    }
 };
 
 /// The vector-Jacobian product of C = op(A) op(B) at upstream g: dA += g op(B)^T (laid out as
@@ -45,6 +62,51 @@ void matmul_vjp(const matmul_geometry& geo, const T* A, const T* B, const T* g, 
     }
 }
 
+/// Calls body(i) for every product of the batch: on threads when `independent` (no two write
+/// the same memory), else in order. Each product's GEMM then runs on its caller's thread.
+template <class Body>
+void for_each_product(const matmul_batch& bt, bool independent, Body&& body) {
+    auto range = [&](std::size_t b, std::size_t e) {
+        for (std::size_t i = b; i < e; ++i)
+            body(i);
+    };
+    if (independent && bt.count > 1)
+        simd::parallel_for(bt.count, 1, 2, range);
+    else
+        range(0, bt.count);
+}
+
+/// C_i = op(A_i) op(B_i) + beta C_i for every product of the batch.
+template <class T>
+void batched_product(const matmul_geometry& geo, const matmul_batch& bt, const T* A, const T* B,
+                     T beta, T* C) {
+    using linalg::trans;
+    const trans ta = geo.transpose_a ? trans::yes : trans::no;
+    const trans tb = geo.transpose_b ? trans::yes : trans::no;
+    for_each_product(bt, true, [&](std::size_t i) {
+        linalg::gemm<T>(ta, tb, geo.m, geo.n, geo.k, T(1), A + bt.a_offset(i), geo.lda,
+                        B + bt.b_offset(i), geo.ldb, beta, C + i * geo.m * geo.n, geo.n);
+    });
+}
+
+/// matmul_vjp over the batch. A shared operand's gradient sums the products that read it, one
+/// after another; the other runs on threads. A (or B) may be null when dB (or dA) is.
+template <class T>
+void batched_vjp(const matmul_geometry& geo, const matmul_batch& bt, const T* A, const T* B,
+                 const T* g, T* dA, T* dB) {
+    const std::size_t c_size = geo.m * geo.n;
+    if (dA)
+        for_each_product(bt, !bt.a_shared, [&](std::size_t i) {
+            matmul_vjp<T>(geo, nullptr, B + bt.b_offset(i), g + i * c_size, dA + bt.a_offset(i),
+                          nullptr);
+        });
+    if (dB)
+        for_each_product(bt, !bt.b_shared, [&](std::size_t i) {
+            matmul_vjp<T>(geo, A + bt.a_offset(i), nullptr, g + i * c_size, nullptr,
+                          dB + bt.b_offset(i));
+        });
+}
+
 /// Second order of C = op(A) op(B), bilinear: dC = op(dA) op(B) + op(A) op(dB); the gradients'
 /// tangents are the VJP at dg, plus the VJP at g with the operands' tangents in place of the
 /// operands (g op(dB)^T into A's, op(dA)^T g into B's).
@@ -52,40 +114,49 @@ template <class T>
 struct matmul_rule {
     var<T> a, b;
     matmul_geometry geo;
+    matmul_batch bt;
+    shape out;
 
     tensor<T> tangent(tape& t) const {
-        using linalg::trans;
         const bool da = a.node().has_tangent(), db = b.node().has_tangent();
         if (!da && !db) return {};
-        tensor<T> d = t.acquire_value<T>(shape{geo.m, geo.n});
-        const trans ta = geo.transpose_a ? trans::yes : trans::no;
-        const trans tb = geo.transpose_b ? trans::yes : trans::no;
+        tensor<T> d = t.acquire_value<T>(out);
         T beta = 0;
         if (da) {
-            linalg::gemm<T>(ta, tb, geo.m, geo.n, geo.k, T(1), tangent_of(a).data(), geo.lda,
-                            b.value().data(), geo.ldb, beta, d.data(), geo.n);
+            batched_product<T>(geo, bt, tangent_of(a).data(), b.value().data(), beta, d.data());
             beta = 1;
         }
-        if (db)
-            linalg::gemm<T>(ta, tb, geo.m, geo.n, geo.k, T(1), a.value().data(), geo.lda,
-                            tangent_of(b).data(), geo.ldb, beta, d.data(), geo.n);
+        if (db) batched_product<T>(geo, bt, a.value().data(), tangent_of(b).data(), beta, d.data());
         return d;
     }
     void backward_tangent(tape& t, const tensor<T>& g, const tensor<T>* dg) const {
         T* ta = a.requires_grad() ? a.node().grad_tangent_accumulator(t).data() : nullptr;
         T* tb = b.requires_grad() ? b.node().grad_tangent_accumulator(t).data() : nullptr;
-        if (dg) matmul_vjp<T>(geo, a.value().data(), b.value().data(), dg->data(), ta, tb);
+        if (dg) batched_vjp<T>(geo, bt, a.value().data(), b.value().data(), dg->data(), ta, tb);
         const T* da = a.node().has_tangent() ? tangent_of(a).data() : nullptr;
         const T* db = b.node().has_tangent() ? tangent_of(b).data() : nullptr;
-        matmul_vjp<T>(geo, da, db, g.data(), db ? ta : nullptr, da ? tb : nullptr);
+        batched_vjp<T>(geo, bt, da, db, g.data(), db ? ta : nullptr, da ? tb : nullptr);
     }
 };
 
+/// The geometry, batch and result shape of matmul(a, b): shapes [..., m, k] (or [..., k, m]
+/// transposed) and [..., k, n], leading axes broadcast. Throws shape_error naming both shapes.
+struct matmul_plan {
+    matmul_geometry geo;
+    matmul_batch bt;
+    shape out;
+};
+matmul_plan plan_matmul(const shape& a, const shape& b, bool transpose_a, bool transpose_b);
+
 }  // namespace detail
 
-/// C = op(A) op(B), op transposing when asked; A, B rank 2 with matching inner extents.
-/// Backward: dA += dC op(B)^T (laid out as A), dB += op(A)^T dC. Cost: 2mnk flops forward, twice
-/// that backward.
+/// C = op(A) op(B), op transposing the last two axes when asked. A and B have rank 2 to 4: their
+/// last two axes are the matrices ([m, k] x [k, n]) and their leading axes are batches that
+/// broadcast as in numpy ([B, H, T, d] x [B, H, d, T], [B, T, D] x [D, E], [H, 1, T, d] x [1, B,
+/// d, T]). A right operand without batch axes is folded into one product ([B T, D] x [D, E]);
+/// otherwise the batch's products run on threads, each on the packed GEMM.
+/// Backward: dA += dC op(B)^T (laid out as A), dB += op(A)^T dC, summed over the products that
+/// share an operand. Cost: 2mnk flops per product forward, twice that backward.
 template <class EA, class EB>
 requires(differentiable<EA> || differentiable<EB>) auto matmul(const EA& ea, const EB& eb,
                                                                bool transpose_a = false,
@@ -93,36 +164,21 @@ requires(differentiable<EA> || differentiable<EB>) auto matmul(const EA& ea, con
     const auto a = as_var(ea);
     const auto b = as_var(eb);
     using T = typename decltype(a)::value_type;
-    detail::check_matrix(a.shape(), "left");
-    detail::check_matrix(b.shape(), "right");
-    const std::size_t m = transpose_a ? a.shape()[1] : a.shape()[0];
-    const std::size_t k = transpose_a ? a.shape()[0] : a.shape()[1];
-    const std::size_t kb = transpose_b ? b.shape()[1] : b.shape()[0];
-    const std::size_t n = transpose_b ? b.shape()[0] : b.shape()[1];
-    if (k != kb)
-        throw shape_error("matmul: shapes " + a.shape().str() + (transpose_a ? "^T" : "") +
-                          " and " + b.shape().str() + (transpose_b ? "^T" : "") +
-                          " do not chain (" + std::to_string(k) + " vs " + std::to_string(kb) +
-                          ")");
+    const detail::matmul_plan p =
+        detail::plan_matmul(a.shape(), b.shape(), transpose_a, transpose_b);
     if (&a.tape() != &b.tape()) throw autodiff_error("matmul: operands come from different tapes");
     tape& t = a.tape();
-    using linalg::trans;
-    const trans ta = transpose_a ? trans::yes : trans::no;
-    const trans tb = transpose_b ? trans::yes : trans::no;
-    const std::size_t lda = a.shape()[1], ldb = b.shape()[1];
-    tensor<T> c = t.acquire_value<T>(shape{m, n});
-    linalg::gemm<T>(ta, tb, m, n, k, T(1), a.value().data(), lda, b.value().data(), ldb, T(0),
-                    c.data(), n);
-    const detail::matmul_geometry geo{transpose_a, transpose_b, m, n, k, lda, ldb};
+    tensor<T> c = t.acquire_value<T>(p.out);
+    detail::batched_product<T>(p.geo, p.bt, a.value().data(), b.value().data(), T(0), c.data());
     return record_op(
         t, "matmul", c, a.requires_grad() || b.requires_grad(),
-        [=](tape& tp, const tensor<T>& g) {
-            detail::matmul_vjp<T>(
-                geo, a.value().data(), b.value().data(), g.data(),
+        [a, b, geo = p.geo, bt = p.bt](tape& tp, const tensor<T>& g) {
+            detail::batched_vjp<T>(
+                geo, bt, a.value().data(), b.value().data(), g.data(),
                 a.requires_grad() ? a.node().grad_accumulator(tp).data() : nullptr,
                 b.requires_grad() ? b.node().grad_accumulator(tp).data() : nullptr);
         },
-        detail::matmul_rule<T>{a, b, geo});
+        detail::matmul_rule<T>{a, b, p.geo, p.bt, p.out});
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET
