@@ -1,4 +1,6 @@
 // Box plots: the five numbers against numpy's quantiles, and what the picture holds.
+#include "../support/text.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -10,14 +12,7 @@
 
 using namespace dendrite;
 
-namespace {
-std::size_t count(const std::string& s, const std::string& what) {
-    std::size_t n = 0;
-    for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-        ++n;
-    return n;
-}
-}  // namespace
+using dendrite::testing::count_occurrences;
 
 TEST_CASE("box summaries interpolate quartiles as numpy does", "[io][box_plot]") {
     // numpy.percentile(v, [25, 50, 75]) with its default (linear) method.
@@ -60,8 +55,8 @@ TEST_CASE("a box chart draws a box per group and a dot per value", "[io][box_plo
     chart.panels.push_back({"LeNet", "accuracy (%)", {{"relu", {85.0}, "#1f77b4"}}});
     const std::string svg = io::box_chart_svg(chart);
     CHECK(svg.find("accuracy &amp; &lt;spread&gt;") != std::string::npos);
-    CHECK(count(svg, "<circle") == 9);
-    CHECK(count(svg, "fill-opacity=\"0.25\"") == 3);  // an empty group has no box
+    CHECK(count_occurrences(svg, "<circle") == 9);
+    CHECK(count_occurrences(svg, "fill-opacity=\"0.25\"") == 3);  // an empty group has no box
     CHECK(svg.find(">none</text>") != std::string::npos);
     CHECK(svg.rfind("</svg>\n") == svg.size() - 7);
 

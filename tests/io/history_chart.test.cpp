@@ -1,3 +1,5 @@
+#include "../support/text.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -11,14 +13,9 @@
 using namespace dendrite;
 using Catch::Matchers::Contains;
 
-namespace {
+using dendrite::testing::count_occurrences;
 
-std::size_t count(const std::string& s, const std::string& what) {
-    std::size_t n = 0;
-    for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-        ++n;
-    return n;
-}
+namespace {
 
 io::epoch_record record(std::size_t e, bool validation = true) {
     io::epoch_record r;
@@ -87,10 +84,10 @@ TEST_CASE("the training chart is a complete two-panel SVG", "[io][chart]") {
     CHECK_THAT(svg, Contains(">Loss<") && Contains(">Accuracy<") && Contains(">epoch<") &&
                         Contains("accuracy (%)"));
     CHECK_THAT(svg, Contains(">training<") && Contains(">validation<"));
-    CHECK(count(svg, "<path ") == 4);  // train and validation in each panel
-    CHECK(count(svg, "<circle ") == 4 * 12 - 1);
-    CHECK(count(svg, "<g>") == count(svg, "</g>"));
-    CHECK(count(svg, "<text") == count(svg, "</text>"));
+    CHECK(count_occurrences(svg, "<path ") == 4);  // train and validation in each panel
+    CHECK(count_occurrences(svg, "<circle ") == 4 * 12 - 1);
+    CHECK(count_occurrences(svg, "<g>") == count_occurrences(svg, "</g>"));
+    CHECK(count_occurrences(svg, "<text") == count_occurrences(svg, "</text>"));
     CHECK(svg.find("</svg>") == svg.size() - 7);
     CHECK(svg.find("nan") == std::string::npos);
     CHECK(svg.find("inf") == std::string::npos);

@@ -1,4 +1,6 @@
 // Run-time activations (parsed expressions) and the activation lab's measurements and outputs.
+#include "../support/text.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -20,6 +22,8 @@
 using namespace dendrite;
 using Catch::Matchers::Contains;
 
+using dendrite::testing::count_occurrences;
+
 namespace {
 
 bool close(double a, double b, double rtol) {
@@ -29,13 +33,6 @@ bool close(double a, double b, double rtol) {
 std::string read(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::size_t count(const std::string& s, const std::string& what) {
-    std::size_t n = 0;
-    for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-        ++n;
-    return n;
 }
 
 const std::vector<double> points = {-7.3, -3.1, -1.0, -0.25, 0.0, 0.4, 1.7, 2.9, 6.2};
@@ -191,8 +188,8 @@ TEST_CASE("the lab writes one picture per activation and a report", "[nn][activa
         INFO(file);
         const std::string svg = read(dir / "lab" / file);
         CHECK(svg.rfind("<?xml", 0) == 0);
-        CHECK(count(svg, "<path ") == 3);  // f, f', f''
-        CHECK(count(svg, "<g>") == count(svg, "</g>"));
+        CHECK(count_occurrences(svg, "<path ") == 3);  // f, f', f''
+        CHECK(count_occurrences(svg, "<g>") == count_occurrences(svg, "</g>"));
         CHECK(svg.find("nan") == std::string::npos);
     }
     CHECK_THROWS_AS(nn::profile_activation(nn::relu, "relu", {1, 1, 10}), std::invalid_argument);

@@ -213,24 +213,13 @@ class fused_node final : public typed_node<T> {
         const auto in = expr_.cursor(s);
 
         constexpr std::size_t W = simd::width<T>;
-        simd::parallel_for(plan.size(), W, simd::parallel_threshold,
-                           [&](std::size_t b, std::size_t e) {
-                               expr::lane_slot<T> slot;
-                               auto cur = in.on_lanes(&slot);
-                               cur.set_row(0, 0, 0);
-                               // Copies the loop can keep in registers (the captures are
-                               // references).
-                               const T* const xp = x;
-                               const T* const dyp = dy;
-                               T* const yp = y;
-                               T* const dxp = dx;
-                               const bool store_value = write_value, add_to_grad = accumulate;
-                               auto step = [&]<class X>(std::size_t j) {
-                                   sweep_lanes<X>(cur, slot, j, xp, dyp, store_value ? yp : nullptr,
-                                                  dxp, add_to_grad);
-                               };
-                               simd::for_lanes<T>(b, e, step);
-                           });
+        simd::parallel_for(
+            plan.size(), W, simd::parallel_threshold, [&](std::size_t b, std::size_t e) {
+                expr::lane_slot<T> slot;
+                auto cur = in.on_lanes(&slot);
+                cur.set_row(0, 0, 0);
+                sweep_range(cur, slot, b, e, x, dy, write_value ? y : nullptr, dx, accumulate);
+            });
         this->pending = false;
         return true;
     }
@@ -274,6 +263,19 @@ class fused_node final : public typed_node<T> {
             for (std::size_t a = 0; a < max_rank; ++a)
                 if (plan.dims[a] > 1 && plan.strides[l][a] == 0) return true;
         return false;
+    }
+
+    /// Sweeps elements [b, e) of the single var: its value x, the upstream dy, the value y
+    /// stored when not null, its gradient dx. Taken by value, the pointers stay in registers
+    /// (captured by reference from the caller, they were reloaded on every iteration).
+    template <class Cursor>
+    DENDRITE_ALWAYS_INLINE static void sweep_range(const Cursor& cur, expr::lane_slot<T>& slot,
+                                                   std::size_t b, std::size_t e, const T* x,
+                                                   const T* dy, T* y, T* dx, bool add_to_grad) {
+        auto step = [&]<class X>(std::size_t j) {
+            sweep_lanes<X>(cur, slot, j, x, dy, y, dx, add_to_grad);
+        };
+        simd::for_lanes<T>(b, e, step);
     }
 
     /// One register of a sweep whose var x is read through `slot`: x's lanes at j into the slot,
@@ -366,15 +368,7 @@ class fused_node final : public typed_node<T> {
             expr::var_slots<T> slots = proto;
             auto cur = in.on_lanes(&slots);
             expr::lane_slot<T>& xs = slots.slots[xi];
-            const T* const xp = x;
-            const T* const dyp = dy;
-            T* const yp = y;
-            T* const dxp = dx;
-            const bool store_value = write_value, add_to_grad = accumulate;
-            auto step = [&]<class X>(std::size_t j) {
-                sweep_lanes<X>(cur, xs, j, xp, dyp, store_value ? yp : nullptr, dxp, add_to_grad);
-            };
-            simd::for_lanes<T>(b, e, step);
+            sweep_range(cur, xs, b, e, x, dy, write_value ? y : nullptr, dx, accumulate);
             const std::lock_guard<std::mutex> lock(reduce);
             for (std::size_t i = 0; i < xi; ++i)
                 if (scalar_grads[i])
