@@ -12,8 +12,8 @@
 //   dendrite_peers run WORKLOAD SIZE THREADS ITERATIONS
 //       runs one workload without timing, for a profiler (perf record, valgrind --tool=callgrind).
 //
-// Workloads: mlp_step BATCH, mlp_epoch BATCH, lenet_step BATCH, swish N, swish_hand N, xor 4,
-// xor_hand 4.
+// Workloads: mlp_step BATCH, mlp_hvp BATCH, mlp_epoch BATCH, lenet_step BATCH, lstm_step BATCH,
+// transformer_step BATCH, swish N, swish_hand N, xor 4, xor_hand 4.
 
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +57,13 @@ class workloads {
         return {[w] { (*w)(); }, std::move(note)};
     }
 
+    // A language model's note gives its parameter count, for the driver to set beside its own.
+    template <class W>
+    static workload lm(std::size_t batch) {
+        auto w = std::make_shared<W>(batch);
+        return hold(w, w->note());
+    }
+
     workload build(const std::string& name, std::size_t size) {
         if (name == "mlp_step") return hold(std::make_shared<peers::mlp_step>(size));
         if (name == "mlp_hvp") return hold(std::make_shared<peers::mlp_hvp>(size));
@@ -69,6 +76,8 @@ class workloads {
 #if DENDRITE_PEERS_LENET
         if (name == "lenet_step") return hold(std::make_shared<peers::lenet_step>(size));
 #endif
+        if (name == "lstm_step") return lm<peers::lstm_step>(size);
+        if (name == "transformer_step") return lm<peers::transformer_step>(size);
         if (name == "swish") return hold(std::make_shared<peers::swish_tape>(size));
         if (name == "swish_hand") return hold(std::make_shared<peers::swish_hand_loop>(size));
         if (name == "xor") return hold(std::make_shared<peers::xor_step>());

@@ -1,8 +1,9 @@
 #pragma once
 // Our side of the peer comparisons, written with the public API the way a user writes it
-// (nn::sequential, a loss, optim::sgd with momentum, a tape; train::fit for the epoch), plus the
-// hand-written baselines that need no framework: the fused activation as one xsimd loop, and XOR in
-// plain loops.
+// (nn::sequential, a loss, optim::sgd with momentum, a tape; train::fit for the epoch; the
+// sequence layers and optim::adamw for the character language models), plus the hand-written
+// baselines that need no framework: the fused activation as one xsimd loop, and XOR in plain
+// loops.
 
 #include <array>
 #include <cmath>
@@ -29,6 +30,9 @@ namespace dn = dendrite;
 /// The hyper-parameters every peer uses too.
 inline constexpr double mlp_lr = 0.01, mlp_momentum = 0.9;
 inline constexpr double xor_lr = 0.5, xor_momentum = 0.9;
+inline constexpr double lm_lr = 1e-3, lm_weight_decay = 0.01;
+/// The character language models' alphabet and context.
+inline constexpr std::size_t lm_vocabulary = 96, lm_context = 64;
 
 /// Images and labels in memory: x is [n, features...], y one label per example.
 struct labelled {
@@ -340,6 +344,134 @@ struct xor_hand_written {
         return loss / n;
     }
 };
+
+/// A batch of text for a language model: ids [batch, time] (as floats, the embedding's input)
+/// and the next id at every position, from one random sequence of time + 1 ids per row.
+struct token_batch {
+    dn::tensor<float> ids;
+    dn::tensor<std::int32_t> targets;
+};
+inline token_batch random_tokens(std::size_t batch, std::uint64_t seed = 7) {
+    dn::rng g(seed);
+    token_batch b{dn::tensor<float>(dn::shape{batch, lm_context}, 0.f),
+                  dn::tensor<std::int32_t>(dn::shape{batch, lm_context}, 0)};
+    for (std::size_t r = 0; r < batch; ++r) {
+        auto next = static_cast<std::int32_t>(g.below(lm_vocabulary));
+        for (std::size_t j = 0; j < lm_context; ++j) {
+            b.ids(r, j) = static_cast<float>(next);
+            next = static_cast<std::int32_t>(g.below(lm_vocabulary));
+            b.targets(r, j) = next;
+        }
+    }
+    return b;
+}
+
+/// What the language models share: their parameters, gathered once in the order the layers
+/// list them (LibTorch's side copies our starting weights in that order).
+class language_model {
+  public:
+    dn::nn::parameter_list<float>& parameters() { return params_; }
+    std::size_t parameter_count() const {
+        std::size_t n = 0;
+        for (const auto& p : params_)
+            n += p.size();
+        return n;
+    }
+
+  protected:
+    template <class Layer>
+    void collect(Layer& l) {
+        l.for_each_parameter([&](dn::nn::parameter<float>& p) { params_.push_back(p); });
+    }
+
+  private:
+    dn::nn::parameter_list<float> params_;
+};
+
+/// Embedding 96 x 64 -> LSTM 256 -> dense 256 -> 96 at every position (examples/char_lm.cpp's
+/// model with one layer).
+class lstm_lm : public language_model {
+  public:
+    lstm_lm() {
+        dn::rng g(1);
+        embed.init(g);
+        lstm.init(g);
+        head.init(g);
+        collect(embed);
+        collect(lstm);
+        collect(head);
+    }
+    dn::var<float> logits(const dn::nn::context& ctx, const dn::var<float>& ids) {
+        return head.forward(ctx, lstm.forward(ctx, embed.forward_sequence(ctx, ids)));
+    }
+
+    dn::nn::embedding_layer<float> embed{lm_vocabulary, 64, "embed"};
+    dn::nn::lstm_layer<float> lstm{64, 256, "lstm"};
+    dn::nn::dense_layer<float> head{256, lm_vocabulary, true, {}, "head"};
+};
+
+/// Embedding 96 x 128 + learned positions -> one causal pre-norm transformer block (4 heads, MLP
+/// 512 with GELU) -> layer norm -> dense 128 -> 96 (examples/char_lm.cpp's model with one block).
+class transformer_lm : public language_model {
+  public:
+    static constexpr std::size_t dim = 128;
+    transformer_lm() {
+        dn::rng g(1);
+        embed.init(g);
+        // GPT-2's scale for token vectors: N(0, 1) would swamp the positions.
+        for (float& v : embed.table.value.span())
+            v *= 0.02f;
+        positions.init(g);
+        block.init(g);
+        norm.init(g);
+        head.init(g);
+        collect(embed);
+        collect(positions);
+        collect(block);
+        collect(norm);
+        collect(head);
+    }
+    dn::var<float> logits(const dn::nn::context& ctx, const dn::var<float>& ids) {
+        const dn::var<float> h = positions.forward(ctx, embed.forward_sequence(ctx, ids));
+        return head.forward(ctx, norm.forward(ctx, block.forward(ctx, h)));
+    }
+
+    dn::nn::embedding_layer<float> embed{lm_vocabulary, dim, "embed"};
+    dn::nn::positional_encoding_layer<float> positions{
+        lm_context, dim, dn::nn::positional_encoding_layer<float>::kind::learned, "pos"};
+    dn::nn::transformer_block_layer<float> block{
+        dim, 4, 4 * dim, dn::nn::attention_options{.causal = true}, "block"};
+    dn::nn::layer_norm_layer<float> norm{dim, 1e-5, "ln_f"};
+    dn::nn::dense_layer<float> head{dim, lm_vocabulary, true, {}, "head"};
+};
+
+/// A language model's training step on one fixed batch: forward on the reused tape (cleared, its
+/// buffers recycled), mean softmax cross-entropy over every position, backward, AdamW.
+template <class Model>
+struct lm_step {
+    Model model;
+    dn::optim::adamw<float> opt{{.lr = lm_lr, .weight_decay = lm_weight_decay}};
+    token_batch data;
+    dn::tape t;
+    dn::rng g{2};
+    explicit lm_step(std::size_t batch) : data(random_tokens(batch)) {}
+    float operator()() {
+        t.clear();
+        const dn::nn::context ctx{t, true, &g};
+        const dn::var<float> loss =
+            dn::softmax_cross_entropy(model.logits(ctx, dn::constant(t, data.ids)), data.targets);
+        for (auto& p : model.parameters())
+            p.zero_grad();
+        loss.backward();
+        opt.step(model.parameters());
+        return loss.item();
+    }
+    std::string note() const {
+        return "ours " + std::to_string(model.parameter_count()) + " parameters";
+    }
+};
+using lstm_step = lm_step<lstm_lm>;
+using transformer_step = lm_step<transformer_lm>;
 
 /// Floating-point operations of one training sample of the 784-256-128-10 MLP: forward, the
 /// weight gradients, and the input gradients of the two upper layers (none for the input).

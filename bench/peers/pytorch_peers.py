@@ -15,6 +15,7 @@ import argparse
 import ctypes
 import gzip
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -28,6 +29,10 @@ import torch.nn.functional as F
 
 MLP_LR, MLP_MOMENTUM = 0.01, 0.9
 XOR_LR, XOR_MOMENTUM = 0.5, 0.9
+LM_LR, LM_WEIGHT_DECAY = 1e-3, 0.01
+LM_VOCABULARY, LM_CONTEXT = 96, 64
+LSTM_LABEL = "LSTM LM step (emb 64, hidden 256, batch 32, seq 64)"
+TRANSFORMER_LABEL = "Transformer block LM step (d 128, 4 heads, FF 512, batch 32, ctx 64)"
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 VERSION = "PyTorch " + ".".join(torch.__version__.split(".")[:2])
 
@@ -234,6 +239,77 @@ def xor_runner():
     return run
 
 
+class LstmLM(nn.Module):
+    """nn.LSTM runs the whole sequence in one call, its cell fused."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(LM_VOCABULARY, 64)
+        self.lstm = nn.LSTM(64, 256, batch_first=True)
+        self.head = nn.Linear(256, LM_VOCABULARY)
+
+    def forward(self, ids):
+        return self.head(self.lstm(self.embed(ids))[0])
+
+
+class TransformerLM(nn.Module):
+    """The block written out as minGPT does (torch 1.13 has no scaled_dot_product_attention)."""
+
+    def __init__(self, dim=128, heads=4):
+        super().__init__()
+        self.dim, self.heads = dim, heads
+        self.embed = nn.Embedding(LM_VOCABULARY, dim)
+        self.positions = nn.Parameter(torch.randn(LM_CONTEXT, dim) * 0.02)
+        # GPT-2's scale for token vectors, as ours: N(0, 1) would swamp the positions.
+        nn.init.normal_(self.embed.weight, std=0.02)
+        self.ln_1, self.ln_2, self.ln_f = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.qkv, self.out = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.fc, self.proj = nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+        self.head = nn.Linear(dim, LM_VOCABULARY)
+        self.register_buffer("future", torch.ones(LM_CONTEXT, LM_CONTEXT, dtype=torch.bool).triu(1))
+
+    def forward(self, ids):
+        b, t = ids.shape
+        x = self.embed(ids) + self.positions[:t]
+        q, k, v = (m.view(b, t, self.heads, -1).transpose(1, 2)
+                   for m in self.qkv(self.ln_1(x)).split(self.dim, dim=2))
+        scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.size(-1)))
+        weights = F.softmax(scores.masked_fill(self.future[:t, :t], float("-inf")), dim=-1)
+        x = x + self.out((weights @ v).transpose(1, 2).reshape(b, t, self.dim))
+        x = x + self.proj(F.gelu(self.fc(self.ln_2(x))))
+        return self.head(self.ln_f(x))
+
+
+class LmStep:
+    """A language model's step on one fixed batch of random text: gradients set to none, AdamW
+    decaying the parameters ours decays (weights and the embedding, not biases, norms or
+    positions), as GPT-style training sets up its two groups."""
+
+    def __init__(self, model, batch):
+        self.model = model
+        named = list(model.named_parameters())
+        decayed = [p for n, p in named if p.dim() >= 2 and n != "positions"]
+        plain = [p for n, p in named if not (p.dim() >= 2 and n != "positions")]
+        self.opt = torch.optim.AdamW([{"params": decayed, "weight_decay": LM_WEIGHT_DECAY},
+                                      {"params": plain, "weight_decay": 0.0}], lr=LM_LR)
+        g = torch.Generator().manual_seed(7)
+        tokens = torch.randint(0, LM_VOCABULARY, (batch, LM_CONTEXT + 1), generator=g)
+        self.ids, self.targets = tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
+
+    def step(self):
+        self.opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(self.model(self.ids).reshape(-1, LM_VOCABULARY), self.targets.reshape(-1))
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+    def note(self, ours_note, steps=3):
+        """Both sides' sizes and PyTorch's first losses (from its own weights and batch)."""
+        count = sum(p.numel() for p in self.model.parameters())
+        losses = " ".join(f"{self.step():.4f}" for _ in range(steps))
+        return f"{ours_note}, PyTorch {count}; PyTorch's losses of its first {steps} steps: {losses}"
+
+
 # --- the comparisons ------------------------------------------------------------------------
 
 def compare(out, ours, args, workload, size_arg, threads, label, size_text, work, peer_step,
@@ -265,7 +341,7 @@ def main():
     p.add_argument("--epoch-reps", type=int, default=5)
     p.add_argument("--settle", type=float, default=0.15,
                    help="seconds to let OpenBLAS's spinning threads park after a threaded BLAS block")
-    p.add_argument("--only", default="mlp,hvp,epoch,lenet,swish,xor")
+    p.add_argument("--only", default="mlp,hvp,epoch,lenet,lstm,transformer,swish,xor")
     args = p.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     only = set(args.only.split(","))
@@ -309,6 +385,16 @@ def main():
                 model, (x, y) = Classifier(lenet()), random_batch(128, (1, 28, 28))
                 compare(out, ours, args, "lenet_step", 128, t, "LeNet-5 step", "batch 128", 128,
                         lambda: model.step(x, y), **common)
+        for name, workload, label, make in (("lstm", "lstm_step", LSTM_LABEL, LstmLM),
+                                            ("transformer", "transformer_step", TRANSFORMER_LABEL, TransformerLM)):
+            if name not in only:
+                continue
+            note = None
+            for t in threads:
+                ours_note = ours.prepare(workload, 32)["note"]
+                lm = LmStep(make(), 32)
+                note = note or lm.note(ours_note)
+                compare(out, ours, args, workload, 32, t, label, "batch 32", 0, lm.step, note=note, **common)
         if "swish" in only:
             for n, text in ((1 << 20, "1M floats"), (1 << 24, "16M floats")):
                 for t in threads:

@@ -15,7 +15,10 @@ import re
 PEAK_FLOPS_PER_CORE = 171e9
 MLP_FLOPS_PER_SAMPLE = 2.0 * (784 * 256 + 256 * 128 + 128 * 10) * 2 + 2.0 * (256 * 128 + 128 * 10)
 
-ORDER = ["MLP 784-256-128-10 step", "MLP Hessian-vector product", "MLP epoch", "LeNet-5 step", "activation fwd+bwd", "XOR 2-8-1 step", "sgemm"]
+ORDER_LSTM = "LSTM LM step (emb 64, hidden 256, batch 32, seq 64)"
+ORDER_TRANSFORMER = "Transformer block LM step (d 128, 4 heads, FF 512, batch 32, ctx 64)"
+ORDER = ["MLP 784-256-128-10 step", "MLP Hessian-vector product", "MLP epoch", "LeNet-5 step",
+         ORDER_LSTM, ORDER_TRANSFORMER, "activation fwd+bwd", "XOR 2-8-1 step", "sgemm"]
 PEER_ORDER = ["LibTorch", "PyTorch", "hand-written", "OpenBLAS"]
 
 
@@ -166,6 +169,13 @@ def targets(rows):
             if p:
                 lines.append(f"- activation, {size}, {threads} thread(s): {p['ratio']:.1f}x PyTorch eager, "
                              f"target >= 8x: {verdict(p['ratio'] >= 8)}")
+    for workload, name in ((ORDER_LSTM, "LSTM LM step"), (ORDER_TRANSFORMER, "Transformer LM step")):
+        for threads, goal in ((1, 1.5), (2, 2.0)):
+            peers = [r for r in (find(rows, workload, threads, "batch 32", f) for f in ("LibTorch", "PyTorch")) if r]
+            if peers:
+                fastest = min(peers, key=lambda r: r["ratio"])
+                lines.append(f"- {name}, {threads} thread(s): {fastest['ratio']:.2f}x the faster peer "
+                             f"({fastest['peer_family']}), target >= {goal}x: {verdict(fastest['ratio'] >= goal)}")
     h = find(rows, "XOR 2-8-1 step", 1, "batch 4", "hand-written")
     if h:
         lines.append(f"- XOR step: {1 / h['ratio']:.1f}x the hand-written time, target <= 3x: "
@@ -206,7 +216,8 @@ def main():
     date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     cores_used = sorted({i.get("openblas_core") for i in info if i.get("openblas_core")})
     versions = sorted({v for i in info for k, v in i.items() if k in ("libtorch", "pytorch")})
-    notes = sorted({r["note"] for r in rows if r.get("note")})
+    notes = sorted({(r["workload"], r["note"]) for r in rows if r.get("note")},
+                   key=lambda wn: (ORDER.index(wn[0]) if wn[0] in ORDER else len(ORDER), wn[1]))
 
     with open("/proc/loadavg") as f:
         load_end = " ".join(f.read().split()[:3])
@@ -225,9 +236,9 @@ def main():
         out.append(f"| {r['workload']} | {r['threads']} | {r['size']} | {r['ours_text']} | {r['peer_text']} | "
                    f"{r['peer']} | {r['ratio']:.2f} |")
     out.append("")
-    for n in notes:
-        out.append(f"Data of the epoch: {n}")
-    out.append("")
+    for workload, note in notes:
+        out.append(f"Data of the epoch: {note}" if workload == "MLP epoch" else f"{workload}: {note}")
+        out.append("")
     out.append("Targets (ours/peer):")
     out.extend(targets(rows))
     print("\n".join(out))

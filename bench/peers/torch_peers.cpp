@@ -1,9 +1,10 @@
-// Ours against LibTorch in one process, block by block (A B A B ...): the MLP training step,
-// a full epoch, the LeNet step, the fused activation (LibTorch eager autograd) and XOR.
+// Ours against LibTorch in one process, block by block (A B A B ...): the MLP training step, its
+// Hessian-vector product, a full epoch, the LeNet step, the character language models' steps (an
+// LSTM, a transformer block), the fused activation (LibTorch eager autograd) and XOR.
 // One JSON line per comparison (bench/peers/report.py turns them into the table).
 //
 //   torch_peers [--threads 1,2] [--reps 7] [--min-time 0.2] [--epoch-batches 128]
-//               [--epoch-reps 5] [--only mlp,hvp,epoch,lenet,swish,xor]
+//               [--epoch-reps 5] [--only mlp,hvp,epoch,lenet,lstm,transformer,swish,xor]
 //
 // The peer at its best: OpenBLAS's SkylakeX kernel (OPENBLAS_CORETYPE, set by bench/run-peers),
 // gradients dropped rather than zeroed, and on several threads both arrangements of its two
@@ -14,11 +15,14 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -57,6 +61,14 @@ torch::Tensor to_torch(const dendrite::tensor<float>& t) {
 torch::Tensor to_torch(const std::vector<std::int32_t>& labels) {
     return torch::from_blob(const_cast<std::int32_t*>(labels.data()),
                             {static_cast<std::int64_t>(labels.size())}, torch::kInt)
+        .to(torch::kLong);
+}
+
+torch::Tensor to_torch(const dendrite::tensor<std::int32_t>& labels) {
+    std::vector<std::int64_t> sizes;
+    for (std::size_t i = 0; i < labels.rank(); ++i)
+        sizes.push_back(static_cast<std::int64_t>(labels.dim(i)));
+    return torch::from_blob(const_cast<std::int32_t*>(labels.data()), sizes, torch::kInt)
         .to(torch::kLong);
 }
 
@@ -145,6 +157,145 @@ struct torch_epoch {
     }
 };
 
+constexpr auto lm_vocabulary = static_cast<std::int64_t>(peers::lm_vocabulary);
+constexpr auto lm_context = static_cast<std::int64_t>(peers::lm_context);
+
+// A parameter of a LibTorch model beside ours: whether it holds ours transposed (a Linear's
+// weight is [out, in], ours [in, out]).
+struct matching_parameter {
+    torch::Tensor tensor;
+    bool transposed = false;
+};
+
+// torch::nn::LSTM runs the whole sequence in one call, its cell fused.
+struct torch_lstm_lm : tnn::Module {
+    tnn::Embedding embed = register_module("embed", tnn::Embedding(lm_vocabulary, 64));
+    tnn::LSTM lstm =
+        register_module("lstm", tnn::LSTM(tnn::LSTMOptions(64, 256).batch_first(true)));
+    tnn::Linear head = register_module("head", tnn::Linear(256, lm_vocabulary));
+    torch::Tensor forward(const torch::Tensor& ids) { return head(std::get<0>(lstm(embed(ids)))); }
+    std::vector<matching_parameter> in_our_order() {
+        auto p = lstm->named_parameters();
+        return {{embed->weight},   {p["weight_ih_l0"], true}, {p["weight_hh_l0"], true},
+                {p["bias_ih_l0"]}, {p["bias_hh_l0"]},         {head->weight, true},
+                {head->bias}};
+    }
+};
+
+// The block written out as minGPT does (torch 1.13 has no scaled_dot_product_attention): one
+// Linear for q, k and v, the causal mask applied with masked_fill before the softmax.
+struct torch_transformer_lm : tnn::Module {
+    static constexpr std::int64_t dim = 128, heads = 4;
+    tnn::Embedding embed = register_module("embed", tnn::Embedding(lm_vocabulary, dim));
+    torch::Tensor positions = register_parameter("positions", torch::zeros({lm_context, dim}));
+    tnn::LayerNorm ln_1 = register_module("ln_1", tnn::LayerNorm(tnn::LayerNormOptions({dim})));
+    tnn::Linear qkv = register_module("qkv", tnn::Linear(dim, 3 * dim));
+    tnn::Linear out = register_module("out", tnn::Linear(dim, dim));
+    tnn::LayerNorm ln_2 = register_module("ln_2", tnn::LayerNorm(tnn::LayerNormOptions({dim})));
+    tnn::Linear fc = register_module("fc", tnn::Linear(dim, 4 * dim));
+    tnn::Linear proj = register_module("proj", tnn::Linear(4 * dim, dim));
+    tnn::LayerNorm ln_f = register_module("ln_f", tnn::LayerNorm(tnn::LayerNormOptions({dim})));
+    tnn::Linear head = register_module("head", tnn::Linear(dim, lm_vocabulary));
+    torch::Tensor future = torch::ones({lm_context, lm_context}, torch::kBool).triu(1);
+
+    torch::Tensor forward(const torch::Tensor& ids) {
+        const std::int64_t B = ids.size(0), T = ids.size(1), d = dim / heads;
+        torch::Tensor x = embed(ids) + positions.slice(0, 0, T);
+        const auto q_k_v = qkv(ln_1(x)).chunk(3, -1);
+        const auto split_heads = [&](const torch::Tensor& m) {
+            return m.view({B, T, heads, d}).transpose(1, 2);
+        };
+        const torch::Tensor q = split_heads(q_k_v[0]), k = split_heads(q_k_v[1]),
+                            v = split_heads(q_k_v[2]);
+        const torch::Tensor scores =
+            torch::matmul(q, k.transpose(-2, -1)) * (1 / std::sqrt(static_cast<double>(d)));
+        const torch::Tensor weights =
+            torch::softmax(scores.masked_fill(future.slice(0, 0, T).slice(1, 0, T), -INFINITY), -1);
+        x = x + out(torch::matmul(weights, v).transpose(1, 2).reshape({B, T, dim}));
+        x = x + proj(torch::gelu(fc(ln_2(x))));
+        return head(ln_f(x));
+    }
+    std::vector<matching_parameter> in_our_order() {
+        return {{embed->weight},      {positions},  {ln_1->weight},      {ln_1->bias},
+                {qkv->weight, true},  {qkv->bias},  {out->weight, true}, {out->bias},
+                {ln_2->weight},       {ln_2->bias}, {fc->weight, true},  {fc->bias},
+                {proj->weight, true}, {proj->bias}, {ln_f->weight},      {ln_f->bias},
+                {head->weight, true}, {head->bias}};
+    }
+};
+
+// A language model's step in LibTorch from our starting weights and batch, so the two compute the
+// same losses: gradients set to none, AdamW decaying the parameters ours decays (weights and the
+// embedding, not biases, norms or positions), as GPT-style training sets up its two groups.
+template <class Net>
+struct torch_lm_step {
+    std::shared_ptr<Net> net = std::make_shared<Net>();
+    torch::Tensor ids, targets;
+    std::vector<torch::Tensor> params;
+    std::unique_ptr<torch::optim::AdamW> opt;
+
+    template <class Ours>
+    explicit torch_lm_step(Ours& ours)
+        : ids(to_torch(ours.data.ids).to(torch::kLong)), targets(to_torch(ours.data.targets)) {
+        const auto matching = net->in_our_order();
+        auto& mine = ours.model.parameters();
+        if (matching.size() != mine.size() || net->parameters().size() != mine.size())
+            throw std::logic_error("torch_lm_step: the models' parameters do not pair up");
+        std::vector<torch::Tensor> decayed, plain;
+        torch::NoGradGuard no_grad;
+        for (std::size_t i = 0; i < mine.size(); ++i) {
+            const torch::Tensor from = to_torch(mine[i].value);
+            torch::Tensor to = matching[i].transposed ? matching[i].tensor.t() : matching[i].tensor;
+            if (from.sizes() != to.sizes())
+                throw std::logic_error("torch_lm_step: " + mine[i].name + " does not match");
+            to.copy_(from);
+            params.push_back(matching[i].tensor);
+            (mine[i].decay ? decayed : plain).push_back(matching[i].tensor);
+        }
+        const auto options = [](double decay) {
+            return std::make_unique<torch::optim::AdamWOptions>(
+                torch::optim::AdamWOptions(peers::lm_lr).weight_decay(decay));
+        };
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        groups.emplace_back(decayed, options(peers::lm_weight_decay));
+        groups.emplace_back(plain, options(0));
+        opt = std::make_unique<torch::optim::AdamW>(std::move(groups));
+    }
+    float operator()() {
+        for (auto& p : params)
+            p.mutable_grad().reset();
+        const torch::Tensor logits = net->forward(ids);
+        torch::Tensor loss = torch::nn::functional::cross_entropy(
+            logits.reshape({-1, lm_vocabulary}), targets.reshape({-1}));
+        loss.backward();
+        opt->step();
+        return loss.item<float>();
+    }
+    std::int64_t parameter_count() const {
+        std::int64_t n = 0;
+        for (const auto& p : net->parameters())
+            n += p.numel();
+        return n;
+    }
+};
+
+// Both sides' sizes and first losses, for the table's notes: from the same weights and batch,
+// losses that agree to a few digits say the two compute the same function.
+template <class Ours, class Peer>
+std::string lm_note(Ours& ours, Peer& peer, int steps) {
+    std::string a, b;
+    char buf[32];
+    for (int i = 0; i < steps; ++i) {
+        std::snprintf(buf, sizeof buf, " %.4f", ours());
+        a += buf;
+        std::snprintf(buf, sizeof buf, " %.4f", peer());
+        b += buf;
+    }
+    return ours.note() + ", LibTorch " + std::to_string(peer.parameter_count()) +
+           "; losses of the first " + std::to_string(steps) +
+           " steps from the same weights and batch: ours" + a + ", LibTorch" + b;
+}
+
 // y = x * sigmoid(1.702 x) and its backward in eager autograd.
 struct torch_swish {
     torch::Tensor x, g;
@@ -185,7 +336,7 @@ std::vector<int> parse_list(const std::string& s) {
 struct settings {
     std::vector<int> threads{1, 2};
     std::vector<int> epoch_batches{128};
-    std::string only = "mlp,hvp,epoch,lenet,swish,xor";
+    std::string only = "mlp,hvp,epoch,lenet,lstm,transformer,swish,xor";
     peers::timing_options timing;
     int epoch_reps = 5;
     bool wants(const std::string& w) const {
@@ -232,6 +383,19 @@ void compare(const peers::comparison& c, Ours& ours, Peer& peer, const peers::ti
     auto sides = sides_for(c.threads, ours, peer);
     const auto samples = peers::interleave(sides, o);
     peers::report(stdout, c, sides, samples, note);
+}
+
+// A language model at batch 32 on each thread count. The note's losses are taken once: every row
+// compares the same two models.
+template <class Ours, class PeerNet>
+void compare_lm(const settings& s, const std::string& label) {
+    std::string note;
+    for (int t : s.threads) {
+        Ours ours(32);
+        torch_lm_step<PeerNet> peer(ours);
+        if (note.empty()) note = lm_note(ours, peer, 3);
+        compare({label, t, "batch 32", 0, "LibTorch"}, ours, peer, s.timing, note);
+    }
 }
 
 }  // namespace
@@ -303,6 +467,12 @@ int main(int argc, char** argv) {
             compare({"LeNet-5 step", t, "batch 128", 128, "LibTorch"}, ours, peer, s.timing);
         }
 #endif
+    if (s.wants("lstm"))
+        compare_lm<peers::lstm_step, torch_lstm_lm>(
+            s, "LSTM LM step (emb 64, hidden 256, batch 32, seq 64)");
+    if (s.wants("transformer"))
+        compare_lm<peers::transformer_step, torch_transformer_lm>(
+            s, "Transformer block LM step (d 128, 4 heads, FF 512, batch 32, ctx 64)");
     if (s.wants("swish"))
         for (std::size_t n : {std::size_t{1} << 20, std::size_t{1} << 24})
             for (int t : s.threads) {

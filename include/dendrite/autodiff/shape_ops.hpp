@@ -1,5 +1,6 @@
 #pragma once
-// Changing the shape of variables: reshape and flatten (views), slice and concat (copies).
+// Changing the shape of variables: reshape and flatten (views); slice, concat, stack and split
+// (copies).
 
 #include <algorithm>
 #include <array>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/autodiff/axis.hpp"
 #include "dendrite/autodiff/op_node.hpp"
 #include "dendrite/config.hpp"
 
@@ -58,6 +60,39 @@ auto slice(const E& e, std::size_t axis, std::size_t begin, std::size_t end) {
             d.assign(part);
             return d;
         }));
+}
+
+/// Indices begin, begin + step, ... below end of `axis`, copied into a contiguous tape buffer
+/// (step 1 is slice above). Backward adds g into those indices of dx. Cost: one copy of the
+/// picked slices each way. Throws shape_error for step 0 or a range outside the axis.
+template <differentiable E>
+auto slice(const E& e, std::size_t axis, std::size_t begin, std::size_t end, std::size_t step) {
+    const auto x = as_var(e);
+    using T = typename decltype(x)::value_type;
+    if (step == 0) throw shape_error("slice: step must be at least 1");
+    if (step == 1) return slice(x, axis, begin, end);
+    (void)x.value().slice(axis, begin, end);  // checks axis and bounds
+    const std::size_t count = (end - begin + step - 1) / step;
+    // Index i of the result is index begin + i * step of x; one contiguous assign per index.
+    auto pick = [axis, begin, step, count](tape& tp, const tensor<T>& from) {
+        shape s = from.shape();
+        s[axis] = count;
+        tensor<T> out = tp.acquire_value<T>(s);
+        for (std::size_t i = 0; i < count; ++i)
+            out.slice(axis, i, i + 1)
+                .assign(from.slice(axis, begin + i * step, begin + i * step + 1));
+        return out;
+    };
+    return record_op(
+        x.tape(), "slice", pick(x.tape(), x.value()), x.requires_grad(),
+        [x, axis, begin, step, count](tape& tp, const tensor<T>& g) {
+            const tensor<T>& acc = x.node().grad_accumulator(tp);
+            for (std::size_t i = 0; i < count; ++i) {
+                tensor<T> dst = acc.slice(axis, begin + i * step, begin + i * step + 1);
+                dst.assign(dst + g.slice(axis, i, i + 1));
+            }
+        },
+        linear_in(x, pick));
 }
 
 namespace detail {
@@ -165,6 +200,85 @@ var<T> concat(const std::vector<var<T>>& parts, std::size_t axis) {
 template <class T>
 var<T> concat(std::initializer_list<var<T>> parts, std::size_t axis) {
     return concat(std::span<const var<T>>(parts.begin(), parts.size()), axis);
+}
+
+/// Joins vars of one shape along a new axis `axis` (0 to their rank): stack of n [T, D] vars
+/// along 1 is [T, n, D]. Each part is reshaped (a view) and the parts concatenated: one copy of
+/// every input each way; no allocation for up to 8 inputs.
+template <class T>
+var<T> stack(std::span<const var<T>> parts, std::size_t axis) {
+    if (parts.empty()) throw shape_error("stack: no inputs");
+    const shape& first = parts[0].shape();
+    if (axis > first.rank() || first.rank() == max_rank)
+        throw shape_error("stack: cannot insert axis " + std::to_string(axis) + " into shape " +
+                          first.str());
+    std::array<std::size_t, max_rank> dims{};
+    for (std::size_t a = 0, j = 0; a <= first.rank(); ++a)
+        dims[a] = a == axis ? 1 : first[j++];
+    const shape one(dims.begin(), dims.begin() + first.rank() + 1);
+    for (const var<T>& p : parts)
+        if (!(p.shape() == first))
+            throw shape_error("stack: shapes " + first.str() + " and " + p.shape().str() +
+                              " differ");
+    auto joined = [&](std::span<var<T>> views) {
+        for (std::size_t i = 0; i < parts.size(); ++i)
+            views[i] = reshape(parts[i], one);
+        return concat(std::span<const var<T>>(views.data(), views.size()), axis);
+    };
+    if (parts.size() <= detail::concat_inputs<T>::inline_count) {
+        std::array<var<T>, detail::concat_inputs<T>::inline_count> views{};
+        return joined(std::span<var<T>>(views.data(), parts.size()));
+    }
+    std::vector<var<T>> views(parts.size());
+    return joined(std::span<var<T>>(views));
+}
+template <class T>
+var<T> stack(const std::vector<var<T>>& parts, std::size_t axis) {
+    return stack(std::span<const var<T>>(parts), axis);
+}
+template <class T>
+var<T> stack(std::initializer_list<var<T>> parts, std::size_t axis) {
+    return stack(std::span<const var<T>>(parts.begin(), parts.size()), axis);
+}
+
+/// x cut along `axis` into consecutive parts of the given sizes, which must add up to the
+/// axis's extent: split(qkv, 2, {D, D, D}). Each part is a slice (one copy each way).
+template <differentiable E>
+auto split(const E& e, std::size_t axis, std::span<const std::size_t> sizes) {
+    const auto x = as_var(e);
+    using T = typename decltype(x)::value_type;
+    const detail::axis_split sp = detail::split_axis(x.shape(), axis, "split");
+    std::size_t total = 0;
+    for (std::size_t n : sizes)
+        total += n;
+    if (total != sp.len)
+        throw shape_error("split: sizes add up to " + std::to_string(total) + ", axis " +
+                          std::to_string(axis) + " of " + x.shape().str() + " has " +
+                          std::to_string(sp.len));
+    std::vector<var<T>> parts;
+    parts.reserve(sizes.size());
+    std::size_t off = 0;
+    for (std::size_t n : sizes) {
+        parts.push_back(slice(x, axis, off, off + n));
+        off += n;
+    }
+    return parts;
+}
+template <differentiable E>
+auto split(const E& e, std::size_t axis, std::initializer_list<std::size_t> sizes) {
+    return split(e, axis, std::span<const std::size_t>(sizes.begin(), sizes.size()));
+}
+
+/// x cut along `axis` into `count` parts of equal size (the axis's extent must divide).
+template <differentiable E>
+auto chunk(const E& e, std::size_t count, std::size_t axis) {
+    const auto x = as_var(e);
+    const detail::axis_split sp = detail::split_axis(x.shape(), axis, "chunk");
+    if (count == 0 || sp.len % count != 0)
+        throw shape_error("chunk: axis " + std::to_string(axis) + " of " + x.shape().str() +
+                          " does not divide into " + std::to_string(count) + " equal parts");
+    const std::vector<std::size_t> sizes(count, sp.len / count);
+    return split(x, axis, std::span<const std::size_t>(sizes));
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET

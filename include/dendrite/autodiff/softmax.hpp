@@ -3,6 +3,8 @@
 // Jacobian.
 
 #include <cstddef>
+#include <limits>
+#include <type_traits>
 
 #include "dendrite/autodiff/axis.hpp"
 #include "dendrite/autodiff/op_node.hpp"
@@ -21,14 +23,23 @@ struct along_axis_rule {
     axis_split sp;
     shape kept;
     tensor<T> dy = {};
+
+    /// x's gradient tangent, or null when no term reaches it (x wants no gradient, or neither
+    /// the upstream nor the output has a tangent).
+    tensor<T>* tangent_target(tape& t, const tensor<T>* dg) const {
+        if (!x.requires_grad() || (dg == nullptr && dy.data() == nullptr)) return nullptr;
+        return &x.node().grad_tangent_accumulator(t);
+    }
 };
 
-/// Second order of y = softmax(x): dy = y (dx - sum(y dx)); the gradient y (g - sum(g y)) has
-/// the tangent dy (g - sum(g y)) + y (dg - sum(dg y) - sum(g dy)).
+/// Second order of y = softmax(s x) (s = scale; masked entries have y = 0 and drop out):
+/// dy = s y (dx - sum(y dx)); the gradient s y (g - sum(g y)) has the tangent
+/// s (dy (g - sum(g y)) + y (dg - sum(dg y) - sum(g dy))).
 template <class T>
 struct softmax_rule : along_axis_rule<T> {
     using along_axis_rule<T>::x, along_axis_rule<T>::y, along_axis_rule<T>::sp,
         along_axis_rule<T>::kept, along_axis_rule<T>::dy;
+    T scale = T(1);
 
     static constexpr auto product = [](const auto& a, const auto& b) { return a * b; };
 
@@ -38,22 +49,22 @@ struct softmax_rule : along_axis_rule<T> {
         tensor<T> r = t.acquire_value<T>(kept);
         reduce_along<expr::sum_reducer>(r, sp, product, tangent_of(x), y);
         dy = t.acquire_value<T>(y.shape());
-        dy.assign(y * (tangent_of(x) - r));
+        dy.assign(y * (tangent_of(x) - r) * scale);
         return dy;
     }
     void backward_tangent(tape& t, const tensor<T>& g, const tensor<T>* dg) {
-        if (!x.requires_grad() || (dg == nullptr && dy.data() == nullptr)) return;
-        tensor<T>& acc = x.node().grad_tangent_accumulator(t);
+        tensor<T>* acc = this->tangent_target(t, dg);
+        if (acc == nullptr) return;
         tensor<T> r = t.acquire_value<T>(kept);
         if (dy.data()) {
             reduce_along<expr::sum_reducer>(r, sp, product, g, y);
             tensor<T> r2 = t.acquire_value<T>(kept);
             reduce_along<expr::sum_reducer>(r2, sp, product, g, dy);
-            acc.assign(acc + dy * (g - r) - y * r2);
+            acc->assign(*acc + (dy * (g - r) - y * r2) * scale);
         }
         if (dg) {
             reduce_along<expr::sum_reducer>(r, sp, product, *dg, y);
-            acc.assign(acc + y * (*dg - r));
+            acc->assign(*acc + y * (*dg - r) * scale);
         }
     }
 };
@@ -76,16 +87,16 @@ struct log_softmax_rule : along_axis_rule<T> {
         return dy;
     }
     void backward_tangent(tape& t, const tensor<T>& g, const tensor<T>* dg) {
-        if (!x.requires_grad() || (dg == nullptr && dy.data() == nullptr)) return;
-        tensor<T>& acc = x.node().grad_tangent_accumulator(t);
+        tensor<T>* acc = this->tangent_target(t, dg);
+        if (acc == nullptr) return;
         tensor<T> r = t.acquire_value<T>(kept);
         if (dy.data()) {
             reduce_along<expr::sum_reducer>(r, sp, identity_map{}, g);
-            acc.assign(acc - exp(y) * dy * r);
+            acc->assign(*acc - exp(y) * dy * r);
         }
         if (dg) {
             reduce_along<expr::sum_reducer>(r, sp, identity_map{}, *dg);
-            acc.assign(acc + *dg - exp(y) * r);
+            acc->assign(*acc + *dg - exp(y) * r);
         }
     }
 };
@@ -117,6 +128,42 @@ auto softmax(const E& e, std::size_t axis) {
             accumulate_grad(tp, x, y * (g - gy));
         },
         detail::softmax_rule<T>{{x, y, sp, x.shape().without(axis, true)}});
+}
+
+/// y = softmax(scale * x) along `axis` with the entries where `mask` is non-zero left out (they
+/// get y = 0): the attention weights of scores x, masked causally or for padding, in one op.
+/// `mask` broadcasts onto x ([T, T] onto [B, H, T, T]); a row masked entirely is all zeros (it
+/// attends to nothing) rather than NaN. Backward: dx += scale * y * (g - sum(g * y, axis)).
+/// Cost: one more pass than softmax forward (the scaled, masked scores), two passes backward.
+template <differentiable E, class T>
+auto masked_softmax(const E& e, const tensor<T>& mask, std::size_t axis, double scale = 1) {
+    const auto x = as_var(e);
+    static_assert(std::is_same_v<typename decltype(x)::value_type, T>,
+                  "masked_softmax: the mask must have the input's element type");
+    tape& t = x.tape();
+    const detail::axis_split sp = detail::split_axis(x.shape(), axis, "masked_softmax");
+    if (!(broadcast_shapes(mask.shape(), x.shape(), "masked_softmax") == x.shape()))
+        throw shape_error("masked_softmax: mask " + mask.shape().str() +
+                          " does not broadcast onto the input " + x.shape().str());
+    const T s = static_cast<T>(scale);
+    tensor<T> y = t.acquire_value<T>(x.shape());
+    tensor<T> red = t.acquire_value<T>(x.shape().without(axis, true));
+    y.assign(where(mask, -std::numeric_limits<T>::infinity(), x.value() * s));
+    detail::reduce_along<expr::max_reducer>(red, sp, detail::identity_map{}, y);
+    detail::finite_shift(red);
+    y.assign(exp(y - red));
+    detail::reduce_along<expr::sum_reducer>(red, sp, detail::identity_map{}, y);
+    red.assign(where(red == T(0), T(0), T(1) / red));
+    y.assign(y * red);
+    return record_op(
+        t, "masked_softmax", y, x.requires_grad(),
+        [x, y, red, sp, s](tape& tp, const tensor<T>& g) {
+            tensor<T> gy = red;
+            detail::reduce_along<expr::sum_reducer>(
+                gy, sp, [](const auto& a, const auto& b) { return a * b; }, g, y);
+            accumulate_grad(tp, x, y * (g - gy) * s);
+        },
+        detail::softmax_rule<T>{{x, y, sp, x.shape().without(axis, true)}, s});
 }
 
 /// y = x - m - log(sum(exp(x - m), axis)), m the maximum along the axis: never exp of a large

@@ -13,4 +13,5 @@
 #include "dendrite/nn/network.hpp"
 #include "dendrite/nn/parameter.hpp"
 #include "dendrite/nn/registry.hpp"
+#include "dendrite/nn/sequence_layers.hpp"
 #include "dendrite/nn/sequential.hpp"

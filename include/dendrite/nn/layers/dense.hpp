@@ -11,6 +11,7 @@
 #include "dendrite/autodiff/dense.hpp"
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/matmul.hpp"
+#include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/activation_init.hpp"
 #include "dendrite/nn/activations.hpp"
@@ -60,7 +61,14 @@ class dense_layer {
     std::size_t in_features() const noexcept { return weight.value.dim(0); }
     std::size_t out_features() const noexcept { return weight.value.dim(1); }
 
+    /// x [batch, in] gives [batch, out]; a sequence's x [batch, time, in] gives [batch, time,
+    /// out], through one GEMM of batch x time rows (reshapes are views).
     var<T> forward(const context& ctx, const var<T>& x) {
+        if (x.shape().rank() == 3) {
+            const shape& s = x.shape();
+            const var<T> rows = forward(ctx, reshape(x, shape{s[0] * s[1], s[2]}));
+            return reshape(rows, shape{s[0], s[1], rows.shape()[1]});
+        }
         auto w = dendrite::parameter(ctx.tape, weight.value, weight.grad);
         if (has_bias_)
             return dendrite::dense(x, w, dendrite::parameter(ctx.tape, bias_.value, bias_.grad),

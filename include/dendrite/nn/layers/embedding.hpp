@@ -3,10 +3,13 @@
 // `nn::embedding<96, 64>` in nn::sequential, "embedding:96:64" in a run-time description.
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 
+#include "dendrite/autodiff/indexing.hpp"
+#include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/op_node.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
@@ -16,9 +19,10 @@
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
 
-/// Maps ids [batch] (held as values of T, each an integer in [0, vocabulary)) to rows of a table
-/// [vocabulary, dim], giving [batch, dim]. Backward scatter-adds into the used rows only.
-/// The table starts N(0, 1), as in PyTorch.
+/// Maps ids (held as values of T, each an integer in [0, vocabulary)) to rows of a table
+/// [vocabulary, dim]: ids [batch] or [batch, 1] give [batch, dim], a sequence's [batch, time]
+/// gives [batch, time, dim]. Written with embedding_lookup: backward scatter-adds into the used
+/// rows only. The table starts N(0, 1), as in PyTorch.
 template <class T>
 class embedding_layer {
   public:
@@ -27,46 +31,19 @@ class embedding_layer {
         : table(shape{vocabulary, dim}, name + ".weight"), name_(std::move(name)) {}
 
     var<T> forward(const context& ctx, const var<T>& ids) {
-        const std::size_t vocab = table.value.dim(0), dim = table.value.dim(1);
-        if (ids.size() != (ids.shape().rank() == 0 ? 1 : ids.shape()[0]))
-            throw shape_error(name_ + ": expects one id per sample ([batch] or [batch, 1]), got " +
-                              ids.shape().str());
-        const std::size_t batch = ids.shape()[0];
-        tensor<T> out = ctx.tape.acquire_value<T>(shape{batch, dim});
-        const T* id = ids.value().data();
-        for (std::size_t i = 0; i < batch; ++i) {
-            const T v = id[i];
-            if (!(v >= 0 && v < static_cast<T>(vocab)) || v != std::floor(v))
-                throw std::out_of_range(name_ + ": id " + std::to_string(v) + " at index " +
-                                        std::to_string(i) + " is not an integer in [0, " +
-                                        std::to_string(vocab) + ")");
-            const T* row = table.value.data() + static_cast<std::size_t>(v) * dim;
-            std::copy(row, row + dim, out.data() + i * dim);
-        }
-        auto w = dendrite::parameter(ctx.tape, table.value, table.grad);
-        return record_op(
-            ctx.tape, "embedding", out, w.requires_grad(),
-            [w, ids, dim](tape& t, const tensor<T>& g) {
-                T* dw = w.node().grad_accumulator(t).data();
-                const std::size_t batch = ids.shape()[0];
-                for (std::size_t i = 0; i < batch; ++i) {
-                    T* row = dw + static_cast<std::size_t>(ids.value().data()[i]) * dim;
-                    const T* gi = g.data() + i * dim;
-                    for (std::size_t j = 0; j < dim; ++j)
-                        row[j] += gi[j];
-                }
-            },
-            // Linear in the table: the tangent is the lookup of its tangent.
-            linear_in(w, [ids, dim](tape& t, const tensor<T>& dw) {
-                const std::size_t batch = ids.shape()[0];
-                tensor<T> d = t.acquire_value<T>(shape{batch, dim});
-                for (std::size_t i = 0; i < batch; ++i) {
-                    const T* row =
-                        dw.data() + static_cast<std::size_t>(ids.value().data()[i]) * dim;
-                    std::copy(row, row + dim, d.data() + i * dim);
-                }
-                return d;
-            }));
+        const shape& s = ids.shape();
+        const bool per_sample = s.rank() <= 1 || (s.rank() == 2 && s[1] == 1);
+        if (!per_sample && s.rank() != 2)
+            throw shape_error(name_ + ": expects ids [batch], [batch, 1] or [batch, time], got " +
+                              s.str());
+        return lookup(ctx, ids, per_sample ? shape{s.rank() == 0 ? 1 : s[0]} : s);
+    }
+    /// A sequence's ids [batch, time] give [batch, time, dim] whatever `time` is, 1 included
+    /// (where forward would read [batch, 1] as one id per sample).
+    var<T> forward_sequence(const context& ctx, const var<T>& ids) {
+        if (ids.shape().rank() != 2)
+            throw shape_error(name_ + ": expects ids [batch, time], got " + ids.shape().str());
+        return lookup(ctx, ids, ids.shape());
     }
     void init(rng& g) { init::fill_normal(table.value, 1.0, g); }
     template <class F>
@@ -81,6 +58,21 @@ class embedding_layer {
     nn::parameter<T> table;
 
   private:
+    var<T> lookup(const context& ctx, const var<T>& ids, const shape& index_shape) {
+        const std::size_t vocab = table.value.dim(0);
+        tensor<std::int64_t> index = ctx.tape.acquire_value<std::int64_t>(index_shape);
+        const T* id = ids.value().data();
+        for (std::size_t i = 0; i < index.size(); ++i) {
+            const T v = id[i];
+            if (!(v >= 0 && v < static_cast<T>(vocab)) || v != std::floor(v))
+                throw std::out_of_range(name_ + ": id " + std::to_string(v) + " at index " +
+                                        std::to_string(i) + " is not an integer in [0, " +
+                                        std::to_string(vocab) + ")");
+            index.data()[i] = static_cast<std::int64_t>(v);
+        }
+        return embedding_lookup(dendrite::parameter(ctx.tape, table.value, table.grad), index);
+    }
+
     std::string name_;
 };
 

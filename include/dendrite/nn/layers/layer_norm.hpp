@@ -16,8 +16,9 @@
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
 
-/// Layer normalisation of [batch, features] (Ba et al. 2016): each row normalised by its own mean
-/// and variance, then y = gamma x_hat + beta; identical in training and evaluation.
+/// Layer normalisation (Ba et al. 2016) of [batch, features] or [batch, time, features]: each
+/// sample (each position of a sequence) normalised by the mean and variance of its features, then
+/// y = gamma x_hat + beta; identical in training and evaluation.
 template <class T>
 class layer_norm_layer {
   public:
@@ -32,13 +33,15 @@ class layer_norm_layer {
     }
 
     var<T> forward(const context& ctx, const var<T>& x) {
-        if (x.shape().rank() != 2 || x.shape()[1] != gamma.size())
+        const std::size_t r = x.shape().rank();
+        if (r < 2 || x.shape()[r - 1] != gamma.size())
             throw shape_error(name_ + ": expects [batch, " + std::to_string(gamma.size()) +
-                              "], got " + x.shape().str());
+                              "] or [batch, time, " + std::to_string(gamma.size()) + "], got " +
+                              x.shape().str());
         const auto g = dendrite::parameter(ctx.tape, gamma.value, gamma.grad);
         const auto b = dendrite::parameter(ctx.tape, beta.value, beta.grad);
-        const var<T> centered = x - mean(x, 1, true);
-        const auto variance = mean(square(centered), 1, true);
+        const var<T> centered = x - mean(x, r - 1, true);
+        const auto variance = mean(square(centered), r - 1, true);
         return var<T>(centered * rsqrt(variance + eps_) * g + b);
     }
     void init(rng&) {
