@@ -34,6 +34,11 @@ void add_kind(layer_catalog& c) {
 }  // namespace
 
 std::string sample_text(const sample_dims& d) {
+    if (d.is_sequence()) {
+        std::string s = "[";
+        s += std::to_string(d.steps()) + ", " + std::to_string(d.features_per_step()) + "]";
+        return s;
+    }
     if (!d.is_image()) return std::to_string(d.size());
     // Appended piece by piece: g++ 12 warns falsely (-Wrestrict) on "[" + std::string&&.
     std::string s = "[";
@@ -111,11 +116,20 @@ std::string explain(const layer_output& out, const sample_dims& in) {
         case layer_problem::none:
             return "no problem";
         case layer_problem::needs_features:
+            if (in.is_sequence())
+                return "works on features but receives a sequence " + received +
+                       "; put 'last' (or 'flatten') before it";
             return "works on features but receives images " + received +
                    "; put 'flatten' (or 'global_avg_pool2d') before it";
+        case layer_problem::needs_sequence:
+            return "works on a sequence [steps, features] but receives " +
+                   std::string(in.is_image() ? "images " : "[") + received +
+                   (in.is_image() ? "" : "]") +
+                   "; give the network a [steps, features] input, or ids through 'embedding'";
         case layer_problem::needs_image:
-            return "works on images [channels, height, width] but receives [" + received +
-                   "]; give the network an image input shape";
+            return "works on images [channels, height, width] but receives " +
+                   (in.is_sequence() ? received : "[" + received + "]") +
+                   "; give the network an image input shape";
         case layer_problem::input_size:
             return "expects " + std::to_string(out.values[0]) + " inputs but receives " +
                    std::to_string(out.values[1]);

@@ -12,11 +12,15 @@ namespace dendrite::inline DENDRITE_TARGET::nn {
 namespace {
 
 sample_dims to_sample(const shape& s) {
-    return s.rank() == 3 ? sample_dims::image(s[0], s[1], s[2]) : sample_dims::features(s[0]);
+    if (s.rank() == 3) return sample_dims::image(s[0], s[1], s[2]);
+    if (s.rank() == 2) return sample_dims::sequence(s[0], s[1]);
+    return sample_dims::features(s[0]);
 }
 
 shape to_shape(const sample_dims& d) {
-    return d.is_image() ? shape{d.channels(), d.height(), d.width()} : shape{d.size()};
+    if (d.is_image()) return shape{d.channels(), d.height(), d.width()};
+    if (d.is_sequence()) return shape{d.steps(), d.features_per_step()};
+    return shape{d.size()};
 }
 
 }  // namespace
@@ -30,9 +34,11 @@ template <class T>
 network<T>::network(const shape& sample, const std::vector<layer_description>& layers,
                     std::uint64_t seed, const layer_registry<T>& kinds)
     : random_(seed) {
-    if (sample.rank() != 1 && sample.rank() != 3)
-        throw network_error("network: a sample is [features] or [channels, height, width], not " +
-                            sample.str());
+    if (sample.rank() < 1 || sample.rank() > 3)
+        throw network_error(
+            "network: a sample is [features], [steps, features] or [channels, height, width], "
+            "not " +
+            sample.str());
     if (sample.size() == 0) throw network_error("network: the input " + sample.str() + " is empty");
     if (layers.empty()) throw network_error("network: the description has no layer");
     in_ = out_ = to_sample(sample);
@@ -79,6 +85,8 @@ var<T> network<T>::forward(tape& t, const var<T>& x) {
     var<T> v = x;
     if (in_.is_image() && !(xs == shape{xs[0], in_.channels(), in_.height(), in_.width()}))
         v = reshape(x, shape{xs[0], in_.channels(), in_.height(), in_.width()});
+    if (in_.is_sequence() && !(xs == shape{xs[0], in_.steps(), in_.features_per_step()}))
+        v = reshape(x, shape{xs[0], in_.steps(), in_.features_per_step()});
     for (auto& m : modules_)
         v = m->forward(ctx, v);
     return v;

@@ -101,8 +101,12 @@ TEST_CASE("run-time descriptions that cannot work on images are refused by layer
         Catch::Contains("layer 1 'conv': the kernel must be a positive whole number, not 2.5"));
     CHECK_THAT(build_error(shape{1, 8, 8}, "maxpool:2:2:2"),
                Catch::Contains("padding must be at most half the window"));
-    CHECK_THAT(build_error(shape{4, 4}, "dense:2"),
-               Catch::Contains("a sample is [features] or [channels, height, width], not [4, 4]"));
+    CHECK_THAT(build_error(shape{4, 4}, "conv:2:3"),
+               Catch::Contains("layer 1 'conv': works on images [channels, height, width] but "
+                               "receives [4, 4]"));
+    CHECK_THAT(build_error(shape{2, 4, 4, 4}, "dense:2"),
+               Catch::Contains("a sample is [features], [steps, features] or [channels, height, "
+                               "width], not [2, 4, 4, 4]"));
     nn::network<float> net(shape{1, 8, 8}, "conv:2:3,flatten,dense:2");
     tape t;
     CHECK_THROWS_WITH(net(t, tensor<float>(shape{2, 60})),

@@ -3,6 +3,7 @@
 // user's own kind and activation registered at run time.
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "dendrite/nn/activation_expression.hpp"
@@ -228,8 +229,9 @@ TEST_CASE("descriptions: the syntax every kind derives from its arguments", "[nn
     CHECK_THAT(bad("flatten:3"), Catch::Contains("layer 1 'flatten': takes no argument"));
     CHECK_THAT(bad("flatten,dropout:1.5"),
                Catch::Contains("layer 2 'dropout': needs a probability in [0, 1)"));
-    CHECK_THAT(bad("flatten,embedding:10:4"),
-               Catch::Contains("layer 2 'embedding': expects 1 inputs but receives 64"));
+    CHECK_THAT(bad("flatten,embedding:10:4,embedding:10:4"),
+               Catch::Contains("layer 3 'embedding': works on features but receives a sequence "
+                               "[64, 4]; put 'last' (or 'flatten') before it"));
     CHECK_THROWS_WITH(nn::parse_network_json(R"([{"type": "dense", "unit": 3}])"),
                       Catch::Contains("JSON layer 1 'dense': unknown key \"unit\" (its keys: "
                                       "\"units\", \"bias\")"));
@@ -265,4 +267,78 @@ TEST_CASE("an activation written at run time trains like the compiled one", "[nn
     }
     nn::network<double> fused(shape{6}, "dense:5,written_mish,dense:2", 4, kinds);
     CHECK(fused.summary().find("dense(6 -> 5) + written_mish (fused) -> 5") != std::string::npos);
+}
+
+TEST_CASE("sequence kinds build the same layers from specs and descriptions",
+          "[nn][registry][sequence]") {
+    rng g(4);
+    const tensor<double> ids(shape{3, 5}, {1, 4, 6, 0, 2, 2, 5, 3, 3, 1, 0, 0, 6, 6, 5});
+    const tensor<double> steps = uniform<double>(shape{2, 5, 8}, -1.0, 1.0, g);
+    require_same_network(nn::sequential_of<double>(nn::input<5>, nn::embedding<7, 4>), shape{5},
+                         "embedding:7:4", ids);
+    require_same_network(nn::sequential_of<double>(nn::input<5>, nn::embedding<7, 4>, nn::lstm<6>,
+                                                   nn::last, nn::dense<3>),
+                         shape{5}, "embedding:7:4,lstm:6,last,dense:3", ids);
+    require_same_network(
+        nn::sequential_of<double>(nn::input<5, 8>, nn::gru<4>, nn::dense<2>, nn::tanh), shape{5, 8},
+        "gru:4,dense:2,tanh", steps);
+    require_same_network(
+        nn::sequential_of<double>(nn::input<5, 8>, nn::learned_positions,
+                                  nn::multi_head_attention<2, true>, nn::layer_norm),
+        shape{5, 8}, "positions,attention:2:1,layer_norm", steps);
+    require_same_network(
+        nn::sequential_of<double>(nn::input<5, 8>, nn::sine_positions, nn::transformer_block<4, 12>,
+                                  nn::flatten, nn::dense<2>),
+        shape{5, 8}, "positions:0,transformer:4:12,flatten,dense:2", steps);
+}
+
+TEST_CASE("sequence networks: shapes, gradients and what a wrong input is told",
+          "[nn][registry][sequence]") {
+    SECTION("a sequence classifier from ids passes gradcheck in both builders") {
+        const tensor<double> ids(shape{2, 4}, {1, 4, 6, 0, 2, 2, 5, 3});
+        auto fixed =
+            nn::sequential_of<double>(nn::input<4>, nn::embedding<7, 3>, nn::gru<4>, nn::dense<4>,
+                                      nn::relu, nn::lstm<3>, nn::last, nn::dense<2>);
+        STATIC_REQUIRE(std::is_same_v<decltype(fixed)::output_dims, nn::dims<2>>);
+        nn::network<double> runtime(shape{4},
+                                    "embedding:7:3,gru:4,dense:4,relu,lstm:3,last,dense:2", 3);
+        CHECK(runtime.output_dims() == shape{2});
+        CHECK(runtime.summary().find("lstm(4 -> 3)") != std::string::npos);
+        nn_testing::require_model_gradients(fixed, ids, 1e-6, false);
+        nn_testing::require_model_gradients(runtime, ids, 1e-6, false);
+    }
+    SECTION("a causal transformer over [steps, features] samples given as flat rows") {
+        rng g(5);
+        nn::network<double> net(shape{3, 4}, "positions,transformer:2:6:1,dense:5", 2);
+        CHECK(net.output_dims() == shape{3, 5});
+        tape t;
+        const tensor<double> rows = uniform<double>(shape{2, 12}, -1.0, 1.0, g);
+        CHECK(net(t, rows).shape() == shape{2, 3, 5});
+        nn_testing::require_model_gradients(net, rows.reshape(shape{2, 3, 4}));
+    }
+    SECTION("kinds refuse the inputs they cannot take, naming what to do") {
+        const auto bad = [](const shape& sample, const char* description) {
+            try {
+                nn::network<float> net(sample, description);
+            } catch (const nn::network_error& e) {
+                return std::string(e.what());
+            }
+            return std::string("no error");
+        };
+        CHECK_THAT(bad(shape{8}, "dense:4,lstm:3"),
+                   Catch::Contains("layer 2 'lstm': works on a sequence [steps, features] but "
+                                   "receives [4]; give the network a [steps, features] input, "
+                                   "or ids through 'embedding'"));
+        CHECK_THAT(bad(shape{5, 8}, "attention:3"),
+                   Catch::Contains("layer 1 'attention': the heads must divide the features"));
+        CHECK_THAT(bad(shape{5, 8}, "gru:4,batch_norm"),
+                   Catch::Contains("layer 2 'batch_norm': works on features but receives a "
+                                   "sequence [5, 4]; put 'last'"));
+        CHECK_THAT(bad(shape{1, 8, 8}, "last"),
+                   Catch::Contains("layer 1 'last': works on a sequence [steps, features] but "
+                                   "receives images [1, 8, 8]"));
+        CHECK_THAT(bad(shape{2, 3, 4, 5}, "dense:2"),
+                   Catch::Contains("a sample is [features], [steps, features] or [channels, "
+                                   "height, width], not [2, 3, 4, 5]"));
+    }
 }

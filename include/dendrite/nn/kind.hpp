@@ -27,40 +27,54 @@
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
 
-/// The extents of one sample as a value: [features] (rank 1) or [channels, height, width]
-/// (rank 3). What a kind's shape rule reads and gives, at compile time and at run time alike.
+/// The extents of one sample as a value: [features] (rank 1), a sequence [steps, features]
+/// (rank 2) or an image [channels, height, width] (rank 3). What a kind's shape rule reads and
+/// gives, at compile time and at run time alike.
 struct sample_dims {
     std::size_t rank = 1;
     std::array<std::size_t, 3> extents{};
 
     static constexpr sample_dims features(std::size_t n) noexcept { return {1, {n, 0, 0}}; }
+    static constexpr sample_dims sequence(std::size_t steps, std::size_t features) noexcept {
+        return {2, {steps, features, 0}};
+    }
     static constexpr sample_dims image(std::size_t c, std::size_t h, std::size_t w) noexcept {
         return {3, {c, h, w}};
     }
     constexpr bool is_image() const noexcept { return rank == 3; }
+    constexpr bool is_sequence() const noexcept { return rank == 2; }
     constexpr std::size_t channels() const noexcept { return extents[0]; }
     constexpr std::size_t height() const noexcept { return extents[1]; }
     constexpr std::size_t width() const noexcept { return extents[2]; }
+    constexpr std::size_t steps() const noexcept { return extents[0]; }
+    /// Features per position: of the sample, or of each step of a sequence.
+    constexpr std::size_t features_per_step() const noexcept {
+        return rank == 2 ? extents[1] : extents[0];
+    }
     /// Values per sample.
     constexpr std::size_t size() const noexcept {
-        return rank == 3 ? extents[0] * extents[1] * extents[2] : extents[0];
+        return rank == 3   ? extents[0] * extents[1] * extents[2]
+               : rank == 2 ? extents[0] * extents[1]
+                           : extents[0];
     }
     friend constexpr bool operator==(const sample_dims&, const sample_dims&) = default;
 };
 
-/// sample_dims of the compile-time extents D (dims<784>, dims<1, 28, 28>).
+/// sample_dims of the compile-time extents D (dims<784>, dims<64, 128>, dims<1, 28, 28>).
 template <class D>
-inline constexpr sample_dims sample_dims_of = D::rank == 3
-                                                  ? sample_dims::image(D::extents[0],
-                                                                       D::extents[D::rank - 2],
-                                                                       D::extents[D::rank - 1])
-                                                  : sample_dims::features(D::size);
+inline constexpr sample_dims sample_dims_of =
+    D::rank == 3
+        ? sample_dims::image(D::extents[0], D::extents[D::rank - 2], D::extents[D::rank - 1])
+    : D::rank == 2 ? sample_dims::sequence(D::extents[0], D::extents[D::rank - 1])
+                   : sample_dims::features(D::size);
 
 namespace detail {
 template <sample_dims S>
 auto dims_type() {
     if constexpr (S.rank == 3)
         return dims<S.extents[0], S.extents[1], S.extents[2]>{};
+    else if constexpr (S.rank == 2)
+        return dims<S.extents[0], S.extents[1]>{};
     else
         return dims<S.extents[0]>{};
 }
@@ -74,8 +88,9 @@ using dims_of = decltype(detail::dims_type<S>());
 /// Why a layer cannot take its input or its options.
 enum class layer_problem {
     none,
-    needs_features,    ///< works on [features] but receives an image
+    needs_features,    ///< works on [features] but receives an image (or a sequence)
     needs_image,       ///< works on [channels, height, width] but receives features
+    needs_sequence,    ///< works on a sequence [steps, features] but receives something else
     input_size,        ///< values = {expected, received} features
     window_too_large,  ///< the window does not fit the padded input; values = {kernel, padding}
     groups,            ///< values = {groups, in channels, out channels}: groups must divide both
@@ -101,6 +116,9 @@ struct layer_output {
         return {layer_problem::needs_features};
     }
     static constexpr layer_output needs_image() noexcept { return {layer_problem::needs_image}; }
+    static constexpr layer_output needs_sequence() noexcept {
+        return {layer_problem::needs_sequence};
+    }
     static constexpr layer_output wrong_input_size(std::size_t expected,
                                                    std::size_t received) noexcept {
         return {layer_problem::input_size, {expected, received, 0}};

@@ -4,6 +4,7 @@
 #include "dendrite/config.hpp"
 #include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/layers/activation.hpp"
+#include "dendrite/nn/layers/attention.hpp"
 #include "dendrite/nn/layers/avg_pool2d.hpp"
 #include "dendrite/nn/layers/batch_norm.hpp"
 #include "dendrite/nn/layers/conv2d.hpp"
@@ -12,10 +13,15 @@
 #include "dendrite/nn/layers/embedding.hpp"
 #include "dendrite/nn/layers/flatten.hpp"
 #include "dendrite/nn/layers/global_avg_pool2d.hpp"
+#include "dendrite/nn/layers/gru.hpp"
+#include "dendrite/nn/layers/last_step.hpp"
 #include "dendrite/nn/layers/layer_norm.hpp"
 #include "dendrite/nn/layers/learnable.hpp"
+#include "dendrite/nn/layers/lstm.hpp"
 #include "dendrite/nn/layers/max_pool2d.hpp"
+#include "dendrite/nn/layers/positional.hpp"
 #include "dendrite/nn/layers/softmax.hpp"
+#include "dendrite/nn/layers/transformer_block.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
 
@@ -25,6 +31,7 @@ namespace dendrite::inline DENDRITE_TARGET::nn {
 using builtin_layer_kinds =
     kind_list<dense_kind, conv2d_kind, max_pool2d_kind, avg_pool2d_kind, global_avg_pool2d_kind,
               batch_norm_kind, layer_norm_kind, dropout_kind, flatten_kind, embedding_kind,
-              softmax_kind, log_softmax_kind, prelu_kind, pau_kind>;
+              softmax_kind, log_softmax_kind, prelu_kind, pau_kind, lstm_kind, gru_kind,
+              attention_kind, transformer_block_kind, positions_kind, last_step_kind>;
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -5,6 +5,7 @@
 
 #include "dendrite/nn/layers/attention.hpp"
 #include "dendrite/nn/layers/gru.hpp"
+#include "dendrite/nn/layers/last_step.hpp"
 #include "dendrite/nn/layers/lstm.hpp"
 #include "dendrite/nn/layers/positional.hpp"
 #include "dendrite/nn/layers/transformer_block.hpp"

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/masks.hpp"
@@ -16,6 +17,7 @@
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/init.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -118,5 +120,51 @@ class multi_head_attention_layer {
     attention_options options_;
     std::string name_;
 };
+
+/// What a multi-head attention's description sets (dropout on the weights is the layer's own
+/// option: a spec's options are template arguments, and a double is not one before clang 18).
+struct attention_kind_options {
+    std::size_t heads = 0;
+    bool causal = false;
+};
+
+namespace detail {
+/// The shape rule of attention and transformer blocks: a sequence to the same sequence, its
+/// features split evenly among the heads.
+constexpr layer_output attention_output(std::size_t heads, const sample_dims& in) {
+    if (heads == 0) return layer_output::bad_options("needs at least one head");
+    if (!in.is_sequence()) return layer_output::needs_sequence();
+    if (in.features_per_step() % heads != 0)
+        return layer_output::bad_options("the heads must divide the features of each step");
+    return in;
+}
+}  // namespace detail
+
+/// "attention:HEADS[:CAUSAL]", JSON {"type": "attention", "heads": 4, "causal": true}:
+/// self-attention over a sequence [steps, features].
+struct attention_kind {
+    static constexpr const char* name = "attention";
+    using options = attention_kind_options;
+    static constexpr auto arguments() {
+        return std::tuple{argument("heads", &options::heads).required(),
+                          argument("causal", &options::causal)};
+    }
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        return detail::attention_output(o.heads, in);
+    }
+    template <class T>
+    static multi_head_attention_layer<T> make(const options& o, const sample_dims& in) {
+        return multi_head_attention_layer<T>(in.features_per_step(), o.heads, {.causal = o.causal},
+                                             name);
+    }
+};
+
+/// nn::multi_head_attention<Heads, Causal>: self-attention with Heads heads over the previous
+/// layer's sequence.
+template <std::size_t Heads, bool Causal = false>
+struct multi_head_attention_spec
+    : fixed_layer<attention_kind, attention_kind_options{Heads, Causal}> {};
+template <std::size_t Heads, bool Causal = false>
+inline constexpr multi_head_attention_spec<Heads, Causal> multi_head_attention{};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

@@ -179,6 +179,7 @@ struct batch_norm_kind {
         if (!(o.momentum >= 0 && o.momentum <= 1))
             return layer_output::bad_options("the momentum must be in [0, 1]");
         if (!(o.eps > 0)) return layer_output::bad_options("eps must be positive");
+        if (in.is_sequence()) return layer_output::needs_features();
         return in;
     }
     template <class T>

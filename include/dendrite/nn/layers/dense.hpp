@@ -125,13 +125,15 @@ struct dense_kind {
     static constexpr std::array<kind_alias, 1> aliases{{{"dense_no_bias", "bias", 0}}};
     static constexpr layer_output output(const options& o, const sample_dims& in) {
         if (in.is_image()) return layer_output::needs_features();
-        if (o.inputs != 0 && o.inputs != in.size())
-            return layer_output::wrong_input_size(o.inputs, in.size());
-        return sample_dims::features(o.units);
+        if (o.inputs != 0 && o.inputs != in.features_per_step())
+            return layer_output::wrong_input_size(o.inputs, in.features_per_step());
+        // On a sequence, the same weights act at every step.
+        return in.is_sequence() ? sample_dims::sequence(in.steps(), o.units)
+                                : sample_dims::features(o.units);
     }
     template <class T>
     static dense_layer<T> make(const options& o, const sample_dims& in) {
-        return dense_layer<T>(in.size(), o.units, o.bias, {}, name);
+        return dense_layer<T>(in.features_per_step(), o.units, o.bias, {}, name);
     }
 };
 

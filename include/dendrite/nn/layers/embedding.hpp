@@ -83,7 +83,7 @@ struct embedding_options {
 };
 
 /// "embedding:VOCABULARY:DIM", JSON {"type": "embedding", "vocabulary": 96, "dim": 64}: the input
-/// is one id per sample.
+/// is one id per sample (giving [dim]) or a sequence of `steps` ids (giving [steps, dim]).
 struct embedding_kind {
     static constexpr const char* name = "embedding";
     using options = embedding_options;
@@ -92,9 +92,10 @@ struct embedding_kind {
                           argument("dim", &options::dim).required()};
     }
     static constexpr layer_output output(const options& o, const sample_dims& in) {
-        if (in.is_image()) return layer_output::needs_features();
-        if (in.size() != 1) return layer_output::wrong_input_size(1, in.size());
-        return sample_dims::features(o.dim);
+        if (in.is_image() || in.is_sequence()) return layer_output::needs_features();
+        // One id per sample gives its vector; ids [steps] give a sequence of vectors.
+        if (in.size() == 1) return sample_dims::features(o.dim);
+        return sample_dims::sequence(in.size(), o.dim);
     }
     template <class T>
     static embedding_layer<T> make(const options& o, const sample_dims&) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/layers/recurrent.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -56,5 +58,28 @@ class gru_layer : public recurrent_weights<T> {
         return {stack(outputs, 1), state};
     }
 };
+
+/// "gru:HIDDEN", JSON {"type": "gru", "hidden": 256}: a sequence [steps, features] to
+/// [steps, hidden].
+struct gru_kind {
+    static constexpr const char* name = "gru";
+    using options = recurrent_options;
+    static constexpr auto arguments() {
+        return std::tuple{argument("hidden", &options::hidden).required()};
+    }
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        return detail::recurrent_output(o, in);
+    }
+    template <class T>
+    static gru_layer<T> make(const options& o, const sample_dims& in) {
+        return gru_layer<T>(in.features_per_step(), o.hidden, name);
+    }
+};
+
+/// nn::gru<Hidden>: a GRU over the previous layer's sequence.
+template <std::size_t Hidden>
+struct gru_spec : fixed_layer<gru_kind, recurrent_options{Hidden}> {};
+template <std::size_t Hidden>
+inline constexpr gru_spec<Hidden> gru{};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

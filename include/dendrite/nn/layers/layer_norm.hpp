@@ -82,7 +82,7 @@ struct layer_norm_kind {
     }
     template <class T>
     static layer_norm_layer<T> make(const options& o, const sample_dims& in) {
-        return layer_norm_layer<T>(in.size(), o.eps, "layer_norm");
+        return layer_norm_layer<T>(in.features_per_step(), o.eps, "layer_norm");
     }
 };
 

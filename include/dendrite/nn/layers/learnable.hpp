@@ -77,7 +77,7 @@ namespace detail {
 inline shape learnable_parameter_shape(bool per_feature, const sample_dims& in) {
     if (!per_feature) return shape{1};
     if (in.is_image()) return shape{in.channels(), 1, 1};
-    return shape{in.size()};
+    return shape{in.features_per_step()};  // a sequence's steps share them
 }
 }  // namespace detail
 

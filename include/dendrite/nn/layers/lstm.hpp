@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/layers/recurrent.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -54,5 +56,29 @@ class lstm_layer : public recurrent_weights<T> {
         return {stack(outputs, 1), state};
     }
 };
+
+/// "lstm:HIDDEN", JSON {"type": "lstm", "hidden": 256}: a sequence [steps, features] to
+/// [steps, hidden].
+struct lstm_kind {
+    static constexpr const char* name = "lstm";
+    using options = recurrent_options;
+    static constexpr auto arguments() {
+        return std::tuple{argument("hidden", &options::hidden).required()};
+    }
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        return detail::recurrent_output(o, in);
+    }
+    template <class T>
+    static lstm_layer<T> make(const options& o, const sample_dims& in) {
+        return lstm_layer<T>(in.features_per_step(), o.hidden, name);
+    }
+};
+
+/// nn::lstm<Hidden>: an LSTM over the previous layer's sequence, giving its Hidden outputs at
+/// every step.
+template <std::size_t Hidden>
+struct lstm_spec : fixed_layer<lstm_kind, recurrent_options{Hidden}> {};
+template <std::size_t Hidden>
+inline constexpr lstm_spec<Hidden> lstm{};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

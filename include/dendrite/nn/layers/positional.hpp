@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <tuple>
 
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/autodiff/shape_ops.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/init.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -73,5 +75,32 @@ class positional_encoding_layer {
     std::size_t max_length_;
     std::string name_;
 };
+
+/// What a positional encoding's description sets.
+struct positions_options {
+    bool learned = true;
+};
+
+/// "positions[:LEARNED]", JSON {"type": "positions", "learned": false}: adds learned vectors
+/// (1, the default) or sinusoids (0) to a sequence [steps, features], one per step.
+struct positions_kind {
+    static constexpr const char* name = "positions";
+    using options = positions_options;
+    static constexpr auto arguments() { return std::tuple{argument("learned", &options::learned)}; }
+    static constexpr layer_output output(const options&, const sample_dims& in) {
+        if (!in.is_sequence()) return layer_output::needs_sequence();
+        return in;
+    }
+    template <class T>
+    static positional_encoding_layer<T> make(const options& o, const sample_dims& in) {
+        using kind = typename positional_encoding_layer<T>::kind;
+        return positional_encoding_layer<T>(in.steps(), in.features_per_step(),
+                                            o.learned ? kind::learned : kind::sinusoidal, name);
+    }
+};
+
+/// nn::learned_positions and nn::sine_positions: a position's vector added at every step.
+inline constexpr fixed_layer<positions_kind, positions_options{true}> learned_positions{};
+inline constexpr fixed_layer<positions_kind, positions_options{false}> sine_positions{};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

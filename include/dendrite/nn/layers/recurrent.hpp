@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "dendrite/autodiff/leaves.hpp"
 #include "dendrite/config.hpp"
 #include "dendrite/nn/context.hpp"
 #include "dendrite/nn/init.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/parameter.hpp"
 
 namespace dendrite::inline DENDRITE_TARGET::nn {
@@ -85,5 +87,18 @@ class recurrent_weights {
   private:
     std::string kind_, name_;
 };
+
+/// What a recurrent layer's description sets.
+struct recurrent_options {
+    std::size_t hidden = 0;
+};
+
+namespace detail {
+/// A recurrent layer's shape rule: [steps, features] -> [steps, hidden].
+constexpr layer_output recurrent_output(const recurrent_options& o, const sample_dims& in) {
+    if (!in.is_sequence()) return layer_output::needs_sequence();
+    return sample_dims::sequence(in.steps(), o.hidden);
+}
+}  // namespace detail
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

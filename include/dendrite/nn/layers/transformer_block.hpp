@@ -5,10 +5,12 @@
 
 #include <cstddef>
 #include <string>
+#include <tuple>
 
 #include "dendrite/config.hpp"
 #include "dendrite/nn/activations.hpp"
 #include "dendrite/nn/context.hpp"
+#include "dendrite/nn/kind.hpp"
 #include "dendrite/nn/layers/attention.hpp"
 #include "dendrite/nn/layers/dense.hpp"
 #include "dendrite/nn/layers/layer_norm.hpp"
@@ -65,5 +67,41 @@ class transformer_block_layer {
     dense_layer<T, std::remove_cvref_t<decltype(fn::gelu)>> expand;
     dense_layer<T> project;
 };
+
+/// What a transformer block's description sets.
+struct transformer_block_options {
+    std::size_t heads = 0;
+    std::size_t ff = 0;
+    bool causal = false;
+};
+
+/// "transformer:HEADS:FF[:CAUSAL]", JSON {"type": "transformer", "heads": 4, "ff": 512}: a
+/// pre-norm block over a sequence [steps, features], giving the same shape.
+struct transformer_block_kind {
+    static constexpr const char* name = "transformer";
+    using options = transformer_block_options;
+    static constexpr auto arguments() {
+        return std::tuple{argument("heads", &options::heads).required(),
+                          argument("ff", &options::ff).required(),
+                          argument("causal", &options::causal)};
+    }
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        if (o.ff == 0) return layer_output::bad_options("needs an MLP of at least one unit");
+        return detail::attention_output(o.heads, in);
+    }
+    template <class T>
+    static transformer_block_layer<T> make(const options& o, const sample_dims& in) {
+        return transformer_block_layer<T>(in.features_per_step(), o.heads, o.ff,
+                                          {.causal = o.causal}, name);
+    }
+};
+
+/// nn::transformer_block<Heads, FF, Causal>: a pre-norm transformer block (attention with Heads
+/// heads, a GELU MLP of FF units) over the previous layer's sequence.
+template <std::size_t Heads, std::size_t FF, bool Causal = false>
+struct transformer_block_spec
+    : fixed_layer<transformer_block_kind, transformer_block_options{Heads, FF, Causal}> {};
+template <std::size_t Heads, std::size_t FF, bool Causal = false>
+inline constexpr transformer_block_spec<Heads, FF, Causal> transformer_block{};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn

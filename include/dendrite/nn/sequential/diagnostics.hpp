@@ -69,6 +69,25 @@ struct reject_image_input {
 };
 
 template <class Index, class Layer, class Received>
+struct reject_sequence_input {
+    static_assert(never<Index, Layer, Received>,
+                  "nn::sequential: the layer at layer_number<i>, shown above with its type, works "
+                  "on flat [features] samples but receives<dims<steps, features>>, a sequence; "
+                  "put nn::last (or nn::flatten) before it");
+    static constexpr bool value = true;  // the static_assert above is the one diagnostic
+};
+
+template <class Index, class Layer, class Received>
+struct reject_non_sequence_input {
+    static_assert(never<Index, Layer, Received>,
+                  "nn::sequential: the layer at layer_number<i>, shown above with its type, works "
+                  "on sequences [steps, features] but receives<dims<...>> that is not one; start "
+                  "the network with nn::input<Steps, Features>, or ids nn::input<Steps> and "
+                  "nn::embedding");
+    static constexpr bool value = true;  // the static_assert above is the one diagnostic
+};
+
+template <class Index, class Layer, class Received>
 struct reject_flat_input {
     static_assert(never<Index, Layer, Received>,
                   "nn::sequential: the layer at layer_number<i>, shown above with its type, works "
@@ -113,8 +132,12 @@ constexpr bool report_layer_output() {
     constexpr layer_output out =
         Spec::kind::output(static_options_of<Spec>(), sample_dims_of<InDims>);
     constexpr std::array<std::size_t, 3> v = out.values;
-    if constexpr (out.problem == layer_problem::needs_features)
+    if constexpr (out.problem == layer_problem::needs_features && InDims::rank == 2)
+        return reject_sequence_input<I, Spec, receives<InDims>>::value;
+    else if constexpr (out.problem == layer_problem::needs_features)
         return reject_image_input<I, Spec, receives<InDims>>::value;
+    else if constexpr (out.problem == layer_problem::needs_sequence)
+        return reject_non_sequence_input<I, Spec, receives<InDims>>::value;
     else if constexpr (out.problem == layer_problem::needs_image)
         return reject_flat_input<I, Spec, receives<InDims>>::value;
     else if constexpr (out.problem == layer_problem::input_size)
