@@ -156,3 +156,37 @@ TEST_CASE("confusion matrix counts, accuracy, recall and precision", "[train][me
     CHECK_THROWS_AS(m.add(3, 0), std::out_of_range);
     CHECK(m.str({"a", "b", "c"}).find("recall") != std::string::npos);
 }
+
+TEST_CASE("fit trains sequence classifiers of both builders", "[train][sequence]") {
+    // Whether id 3 occurs among 8 ids of 5: the last step of a recurrent layer must remember it.
+    rng g(1);
+    const auto make = [&](std::size_t n) {
+        data::dataset d{tensor<float>(shape{n, 8}, 0.0f), {}, 2};
+        for (std::size_t i = 0; i < n; ++i) {
+            bool seen = false;
+            for (std::size_t j = 0; j < 8; ++j) {
+                const std::uint64_t id = g.below(5);
+                d.x(i, j) = static_cast<float>(id);
+                seen = seen || id == 3;
+            }
+            d.y.push_back(seen ? 1 : 0);
+        }
+        return d;
+    };
+    const data::dataset train = make(1000), test = make(300);
+    train::fit_options options;
+    options.epochs = 6;
+    options.batch_size = 32;
+    options.log = nullptr;
+    nn::network<float> runtime(shape{8}, "embedding:5:8,gru:16,last,dense:2", 1);
+    optim::adamw<float> opt({.lr = 1e-2});
+    train::fit(runtime, opt, train, options);
+    CHECK(train::evaluate(runtime, test).accuracy >= 0.95);
+
+    auto fixed =
+        nn::sequential(nn::input<8>, nn::embedding<5, 8>, nn::lstm<16>, nn::last, nn::dense<2>);
+    fixed.init(1);
+    optim::adamw<float> opt2({.lr = 1e-2});
+    train::fit(fixed, opt2, train, options);
+    CHECK(train::evaluate(fixed, test).accuracy >= 0.95);
+}
