@@ -222,4 +222,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (OSError, ValueError) as e:  # an unreadable text, a bad argument value
+        sys.exit(f"char_lm.py: {e}")

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dendrite/autodiff/axis.hpp"
@@ -269,16 +270,39 @@ auto split(const E& e, std::size_t axis, std::initializer_list<std::size_t> size
     return split(e, axis, std::span<const std::size_t>(sizes.begin(), sizes.size()));
 }
 
+namespace detail {
+/// The length of each of `count` equal parts of `axis` of x; throws when they cannot be equal.
+inline std::size_t chunk_length(const shape& s, std::size_t count, std::size_t axis) {
+    const axis_split sp = split_axis(s, axis, "chunk");
+    if (count == 0 || sp.len % count != 0)
+        throw shape_error("chunk: axis " + std::to_string(axis) + " of " + s.str() +
+                          " does not divide into " + std::to_string(count) + " equal parts");
+    return sp.len / count;
+}
+}  // namespace detail
+
 /// x cut along `axis` into `count` parts of equal size (the axis's extent must divide).
 template <differentiable E>
 auto chunk(const E& e, std::size_t count, std::size_t axis) {
     const auto x = as_var(e);
-    const detail::axis_split sp = detail::split_axis(x.shape(), axis, "chunk");
-    if (count == 0 || sp.len % count != 0)
-        throw shape_error("chunk: axis " + std::to_string(axis) + " of " + x.shape().str() +
-                          " does not divide into " + std::to_string(count) + " equal parts");
-    const std::vector<std::size_t> sizes(count, sp.len / count);
-    return split(x, axis, std::span<const std::size_t>(sizes));
+    const std::size_t n = detail::chunk_length(x.shape(), count, axis);
+    std::vector<var<typename decltype(x)::value_type>> parts;
+    parts.reserve(count);
+    for (std::size_t i = 0; i < count; ++i)
+        parts.push_back(slice(x, axis, i * n, (i + 1) * n));
+    return parts;
+}
+/// chunk with the count known while compiling: a std::array, no allocation (a recurrent cell's
+/// gates, every step): `const auto [i, f, g, o] = chunk<4>(gates, 1);`.
+template <std::size_t Count, differentiable E>
+auto chunk(const E& e, std::size_t axis) {
+    const auto x = as_var(e);
+    const std::size_t n = detail::chunk_length(x.shape(), Count, axis);
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<var<typename decltype(x)::value_type>, Count>{
+            slice(x, axis, I * n, (I + 1) * n)...};
+    }
+    (std::make_index_sequence<Count>{});
 }
 
 }  // namespace dendrite::inline DENDRITE_TARGET

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -43,10 +42,10 @@ class gru_layer : public recurrent_weights<T> {
         outputs.reserve(steps);
         for (std::size_t step = 0; step < steps; ++step) {
             const auto xg =
-                chunk(reshape(slice(projected, 1, step, step + 1), shape{B, 3 * H}), 3, 1);
+                chunk<3>(reshape(slice(projected, 1, step, step + 1), shape{B, 3 * H}), 1);
             // With no previous state, h W_hh + b_hh is the bias alone (broadcast over the batch).
             const auto hg =
-                state.h.valid() ? chunk(matmul(state.h, whh) + bhh, 3, 1) : chunk(bhh, 3, 0);
+                state.h.valid() ? chunk<3>(matmul(state.h, whh) + bhh, 1) : chunk<3>(bhh, 0);
             const auto z = sigmoid(xg[1] + hg[1]);
             const auto n = tanh(xg[2] + sigmoid(xg[0] + hg[0]) * hg[2]);
             if (state.h.valid())
@@ -59,22 +58,9 @@ class gru_layer : public recurrent_weights<T> {
     }
 };
 
-/// "gru:HIDDEN", JSON {"type": "gru", "hidden": 256}: a sequence [steps, features] to
-/// [steps, hidden].
-struct gru_kind {
-    static constexpr const char* name = "gru";
-    using options = recurrent_options;
-    static constexpr auto arguments() {
-        return std::tuple{argument("hidden", &options::hidden).required()};
-    }
-    static constexpr layer_output output(const options& o, const sample_dims& in) {
-        return detail::recurrent_output(o, in);
-    }
-    template <class T>
-    static gru_layer<T> make(const options& o, const sample_dims& in) {
-        return gru_layer<T>(in.features_per_step(), o.hidden, name);
-    }
-};
+inline constexpr char gru_kind_name[] = "gru";
+/// "gru:HIDDEN".
+using gru_kind = recurrent_kind<gru_layer, gru_kind_name>;
 
 /// nn::gru<Hidden>: a GRU over the previous layer's sequence.
 template <std::size_t Hidden>

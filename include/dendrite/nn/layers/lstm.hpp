@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -45,34 +44,21 @@ class lstm_layer : public recurrent_weights<T> {
         for (std::size_t step = 0; step < steps; ++step) {
             var<T> gates = reshape(slice(projected, 1, step, step + 1), shape{B, 4 * H});
             if (state.h.valid()) gates = gates + matmul(state.h, whh);
-            const auto g = chunk(gates, 4, 1);  // i, f, g, o
+            const auto [i, f, g, o] = chunk<4>(gates, 1);
             if (state.c.valid())
-                state.c = sigmoid(g[1]) * state.c + sigmoid(g[0]) * tanh(g[2]);
+                state.c = sigmoid(f) * state.c + sigmoid(i) * tanh(g);
             else
-                state.c = sigmoid(g[0]) * tanh(g[2]);
-            state.h = sigmoid(g[3]) * tanh(state.c);
+                state.c = sigmoid(i) * tanh(g);
+            state.h = sigmoid(o) * tanh(state.c);
             outputs.push_back(state.h);
         }
         return {stack(outputs, 1), state};
     }
 };
 
-/// "lstm:HIDDEN", JSON {"type": "lstm", "hidden": 256}: a sequence [steps, features] to
-/// [steps, hidden].
-struct lstm_kind {
-    static constexpr const char* name = "lstm";
-    using options = recurrent_options;
-    static constexpr auto arguments() {
-        return std::tuple{argument("hidden", &options::hidden).required()};
-    }
-    static constexpr layer_output output(const options& o, const sample_dims& in) {
-        return detail::recurrent_output(o, in);
-    }
-    template <class T>
-    static lstm_layer<T> make(const options& o, const sample_dims& in) {
-        return lstm_layer<T>(in.features_per_step(), o.hidden, name);
-    }
-};
+inline constexpr char lstm_kind_name[] = "lstm";
+/// "lstm:HIDDEN".
+using lstm_kind = recurrent_kind<lstm_layer, lstm_kind_name>;
 
 /// nn::lstm<Hidden>: an LSTM over the previous layer's sequence, giving its Hidden outputs at
 /// every step.

@@ -93,12 +93,24 @@ struct recurrent_options {
     std::size_t hidden = 0;
 };
 
-namespace detail {
-/// A recurrent layer's shape rule: [steps, features] -> [steps, hidden].
-constexpr layer_output recurrent_output(const recurrent_options& o, const sample_dims& in) {
-    if (!in.is_sequence()) return layer_output::needs_sequence();
-    return sample_dims::sequence(in.steps(), o.hidden);
-}
-}  // namespace detail
+/// The kind of recurrent layer `Layer` (lstm_layer, gru_layer), named `Name` in descriptions:
+/// "NAME:HIDDEN", JSON {"type": NAME, "hidden": 256}, a sequence [steps, features] to
+/// [steps, hidden].
+template <template <class> class Layer, const char* Name>
+struct recurrent_kind {
+    static constexpr const char* name = Name;
+    using options = recurrent_options;
+    static constexpr auto arguments() {
+        return std::tuple{argument("hidden", &options::hidden).required()};
+    }
+    static constexpr layer_output output(const options& o, const sample_dims& in) {
+        if (!in.is_sequence()) return layer_output::needs_sequence();
+        return sample_dims::sequence(in.steps(), o.hidden);
+    }
+    template <class T>
+    static Layer<T> make(const options& o, const sample_dims& in) {
+        return Layer<T>(in.features_per_step(), o.hidden, name);
+    }
+};
 
 }  // namespace dendrite::inline DENDRITE_TARGET::nn
